@@ -1,0 +1,61 @@
+"""Undersign: petitions whose signatures are verified by email, kept safe, and counted."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from undersign import cache, config, db, limits
+from undersign.i18n import frontend_dir
+
+# Big enough for the longest valid signature in any script, small enough that
+# a flood of oversized bodies costs nothing: larger bodies are refused with 413.
+MAX_BODY_BYTES = 16 * 1024
+MAX_URL_CHARS = 4096
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: settings, extensions, blueprints."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        static_folder=str(frontend_dir()),
+        static_url_path="/static",
+    )
+    app.config.update(config.DEFAULTS)
+    app.config.from_prefixed_env("UNDERSIGN")
+    if test_config:
+        app.config.update(test_config)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Cyrillic stays readable
+    settings = config.load(app.config, app.instance_path)
+    app.extensions["undersign.settings"] = settings
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SECRET_KEY_FALLBACKS=list(settings.secret_key_fallbacks),
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+        MAX_FORM_MEMORY_SIZE=MAX_BODY_BYTES,
+    )
+    if settings.trusted_proxies:
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+
+    db.init_app(app, settings.database_url)
+    cache.init_app(app, settings.redis_url)
+    limits.init_app(app, settings)
+    _register_blueprints(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from undersign import health, pages
+    from undersign.api import errors, openapi, public
+
+    app.register_blueprint(public.bp)
+    app.register_blueprint(openapi.bp)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(health.bp)
+    errors.init_app(app, pages.html_error)
+    app.before_request(errors.refuse_long_urls(MAX_URL_CHARS))

@@ -1,0 +1,3 @@
+from undersign.cli import main
+
+main()

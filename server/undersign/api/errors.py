@@ -1,0 +1,93 @@
+"""The one JSON error shape, and the handlers that make every failure use it."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, jsonify, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+log = logging.getLogger(__name__)
+
+CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "body_too_large",
+    414: "uri_too_long",
+    415: "unsupported_media_type",
+    422: "invalid_fields",
+    429: "rate_limited",
+    500: "internal_error",
+}
+
+
+class APIError(Exception):
+    """An answer other than success, raised from a view and turned into JSON."""
+
+    def __init__(
+        self, status: int, code: str, message: str, fields: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.fields = status, code, message, fields
+
+
+def json_error(
+    status: int, code: str, message: str, fields: dict[str, str] | None = None
+) -> Response:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if fields:
+        body["fields"] = fields
+    response = jsonify(error=body)
+    response.status_code = status
+    return response
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def init_app(app: Flask, html_error: Any) -> None:
+    """Answer API errors as JSON and page errors with `html_error(status)`."""
+
+    @app.errorhandler(APIError)
+    def _api_error(error: APIError) -> Response:
+        return json_error(error.status, error.code, error.message, error.fields)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> Any:
+        status = error.code or 500
+        if not wants_json():
+            return html_error(status)
+        response = json_error(status, CODES.get(status, "error"), error.description or "")
+        if status == 405 and error.get_response().headers.get("Allow"):
+            response.headers["Allow"] = error.get_response().headers["Allow"]
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception) -> Any:
+        # Logged by type and place only: the message could carry what a signer typed.
+        log.error("unhandled %s on %s %s", type(error).__name__, request.method, request.path,
+                  exc_info=app.debug)
+        if isinstance(error, HTTPException):
+            return _http_error(error)
+        if not wants_json():
+            return html_error(500)
+        return json_error(500, "internal_error", InternalServerError.description)
+
+
+def refuse_long_urls(limit: int) -> Any:
+    """Return a before_request hook answering 414 to URLs longer than `limit` characters."""
+
+    def _check() -> Response | None:
+        if len(request.full_path) > limit:
+            if wants_json():
+                return json_error(414, "uri_too_long", "The address is too long.")
+            return Response("URI too long", status=414, mimetype="text/plain")
+        return None
+
+    return _check

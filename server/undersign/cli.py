@@ -1,0 +1,178 @@
+"""The `undersign` command line."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from undersign import create_app, demo, export, petitions, retention, signing
+from undersign.config import LOOPBACK_HOSTS, ConfigError
+from undersign.db import database
+from undersign.mail import worker
+from undersign.models import Petition
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _Commands(click.Group):
+    """A group whose failures are one line on stderr, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as error:
+            raise click.ClickException(str(error)) from None
+        except SQLAlchemyError as error:
+            reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+            raise click.ClickException(f"database error: {reason}") from None
+        except OSError as error:
+            raise click.ClickException(str(error)) from None
+
+
+def _app() -> Flask:
+    ctx = click.get_current_context()
+    root = ctx.find_root()
+    if root.obj is None:
+        root.obj = create_app()
+    return root.obj  # type: ignore[no-any-return]
+
+
+@click.group(cls=_Commands)
+def main() -> None:
+    """Undersign: petitions, email-verified signatures, exports."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+@click.option("--no-mailer", is_flag=True, help="Leave sending to a separate `undersign mailer`.")
+def serve(host: str, port: int, workers: int, no_mailer: bool) -> None:
+    """Serve with gunicorn, and run the mailer beside it."""
+    if host not in LOOPBACK_HOSTS and not os.environ.get("UNDERSIGN_SECRET_KEY"):
+        raise click.ClickException(
+            f"refusing to serve on {host} without UNDERSIGN_SECRET_KEY: "
+            "a generated development key must not sign real links"
+        )
+    _app()  # fail here, in one line, on bad configuration
+    mailer = None if no_mailer else subprocess.Popen([sys.executable, "-m", "undersign", "mailer"])
+    try:
+        from undersign.server import run_gunicorn
+
+        run_gunicorn(host, port, workers)
+    finally:
+        if mailer is not None:
+            mailer.terminate()
+            mailer.wait(timeout=30)
+
+
+@main.command()
+def mailer() -> None:
+    """Send the outbox's messages until stopped."""
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    worker.run(_app(), stop)
+
+
+@main.group()
+def db() -> None:
+    """The database schema."""
+
+
+@db.command()
+def upgrade() -> None:
+    """Apply the migrations up to the newest."""
+    database(_app()).upgrade()
+    click.echo("database is up to date")
+
+
+@main.group()
+def petition() -> None:
+    """Create and list petitions."""
+
+
+@petition.command("create")
+@click.argument("slug")
+@click.option("--title", required=True)
+@click.option("--goal", type=click.IntRange(min=1))
+@click.option("--summary", default="")
+@click.option("--body-file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--target", default="", help="Whom the appeal addresses.")
+@click.option("--lang", default="en", type=click.Choice(["en", "ru", "kk"]), show_default=True)
+def create_petition(
+    slug: str, title: str, goal: int | None, summary: str, body_file: Path | None, target: str,
+    lang: str,
+) -> None:
+    """Create a petition and print it as JSON."""
+    body = body_file.read_text("utf-8") if body_file else ""
+    texts = {lang: {"title": title, "summary": summary, "body": body, "target": target}}
+    with database(_app()).sessions() as session:
+        try:
+            created = petitions.create(session, slug, texts, goal=goal, default_locale=lang)
+        except petitions.InvalidPetition as error:
+            raise click.ClickException(str(error)) from None
+        session.commit()
+        click.echo(json.dumps(petitions.describe(created, lang, 0), ensure_ascii=False, indent=2))
+
+
+@petition.command("list")
+def list_petitions() -> None:
+    """List every petition: slug, status, title."""
+    with database(_app()).sessions() as session:
+        for found in session.scalars(select(Petition).order_by(Petition.created_at)):
+            click.echo(f"{found.slug}\t{found.status}\t{found.text(found.default_locale)['title']}")
+
+
+@main.command("demo")
+def seed_demo() -> None:
+    """Create the demo petition unless it exists (safe to run again)."""
+    with database(_app()).sessions() as session:
+        created = demo.seed(session)
+        session.commit()
+    click.echo(f"demo petition {'created' if created else 'already there'}: /p/{demo.SLUG}")
+
+
+@main.command("export")
+@click.argument("slug")
+@click.option("--format", "fmt", default="csv", type=click.Choice(export.FORMATS))
+@click.option("--status", default="verified", type=click.Choice(export.STATUSES))
+@click.option("--source", default=None, help="Only what this partner collected.")
+@click.option("-o", "output", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+def export_command(slug: str, fmt: str, status: str, source: str | None, output: Path | None) -> None:
+    """Stream a petition's signatures as CSV or JSONL."""
+    with database(_app()).sessions() as session:
+        try:
+            found = signing.find_petition(session, slug)
+        except signing.PetitionNotFound:
+            raise click.ClickException(f"no petition called {slug!r}") from None
+        chunks = export.stream(session, found, export.Filters(status=status, source=source), fmt)
+        if output is None:
+            for chunk in chunks:
+                sys.stdout.write(chunk)
+        else:
+            with output.open("w", encoding="utf-8", newline="") as out:
+                out.writelines(chunks)
+
+
+@main.command()
+def purge() -> None:
+    """Delete what is no longer needed: unconfirmed signatures, expired address hashes."""
+    with database(_app()).sessions() as session:
+        done = retention.purge(session)
+        session.commit()
+    click.echo(", ".join(f"{what}: {n}" for what, n in done.items()))

@@ -1,0 +1,142 @@
+"""Every UNDERSIGN_ setting, read once, typed."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+DEFAULTS: dict[str, Any] = {
+    "DATABASE_URL": None,  # SQLite file in the instance folder
+    "REDIS_URL": None,
+    "SECRET_KEY": None,  # generated once into the instance folder
+    "SECRET_KEY_FALLBACKS": [],
+    "IDENTITY_KEY": None,  # derived from SECRET_KEY unless set
+    "BASE_URL": "http://127.0.0.1:8000",
+    "SMTP_HOST": None,
+    "SMTP_PORT": None,
+    "SMTP_USERNAME": None,
+    "SMTP_PASSWORD": None,
+    "SMTP_SECURITY": "none",
+    "MAIL_FROM": "Undersign <no-reply@localhost>",
+    "TRUSTED_PROXIES": 0,
+    "RATELIMIT_ENABLED": True,
+    "SIGN_RATE_LIMIT": "60 per minute;1000 per hour",
+    "TOKEN_RATE_LIMIT": "60 per minute",
+    "SHARED_ADDRESS_THRESHOLD": 25,
+    "COUNT_CACHE_SECONDS": 2,
+}
+
+SMTP_SECURITY_MODES = ("none", "starttls", "tls")
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    redis_url: str | None
+    secret_key: str
+    secret_key_fallbacks: tuple[str, ...]
+    identity_key: bytes
+    base_url: str
+    smtp_host: str | None
+    smtp_port: int
+    smtp_username: str | None
+    smtp_password: str | None
+    smtp_security: str
+    mail_from: str
+    trusted_proxies: int
+    ratelimit_enabled: bool
+    sign_rate_limit: str
+    token_rate_limit: str
+    shared_address_threshold: int
+    count_cache_seconds: int
+
+    @property
+    def signing_keys(self) -> list[str]:
+        """Return every accepted key, oldest first: itsdangerous signs with the last."""
+        return [*reversed(self.secret_key_fallbacks), self.secret_key]
+
+
+class ConfigError(ValueError):
+    """A setting has a value the service cannot run with."""
+
+
+def load(config: Mapping[str, Any], instance_path: str) -> Settings:
+    """Build the typed settings from Flask's config (environment and test overrides)."""
+    get = config.get
+    secret_key = get("SECRET_KEY") or _instance_secret(Path(instance_path))
+    identity_key = get("IDENTITY_KEY") or f"identity:{secret_key}"
+    security = str(get("SMTP_SECURITY") or "none").lower()
+    if security not in SMTP_SECURITY_MODES:
+        raise ConfigError(f"UNDERSIGN_SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY_MODES)}")
+    default_port = {"none": 25, "starttls": 587, "tls": 465}[security]
+    return Settings(
+        database_url=get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'undersign.sqlite'}",
+        redis_url=get("REDIS_URL") or None,
+        secret_key=str(secret_key),
+        secret_key_fallbacks=_string_list(get("SECRET_KEY_FALLBACKS")),
+        identity_key=str(identity_key).encode(),
+        base_url=str(get("BASE_URL")).rstrip("/"),
+        smtp_host=get("SMTP_HOST") or None,
+        smtp_port=_integer("SMTP_PORT", get("SMTP_PORT") or default_port),
+        smtp_username=get("SMTP_USERNAME") or None,
+        smtp_password=_optional_str(get("SMTP_PASSWORD")),
+        smtp_security=security,
+        mail_from=str(get("MAIL_FROM")),
+        trusted_proxies=_integer("TRUSTED_PROXIES", get("TRUSTED_PROXIES")),
+        ratelimit_enabled=_boolean("RATELIMIT_ENABLED", get("RATELIMIT_ENABLED")),
+        sign_rate_limit=str(get("SIGN_RATE_LIMIT")),
+        token_rate_limit=str(get("TOKEN_RATE_LIMIT")),
+        shared_address_threshold=_integer(
+            "SHARED_ADDRESS_THRESHOLD", get("SHARED_ADDRESS_THRESHOLD")
+        ),
+        count_cache_seconds=_integer("COUNT_CACHE_SECONDS", get("COUNT_CACHE_SECONDS")),
+    )
+
+
+def _instance_secret(instance: Path) -> str:
+    """Return the development key, generating it once so sessions survive restarts."""
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.touch(mode=0o600)
+    path.write_text(key)
+    return key
+
+
+def _string_list(value: Any) -> tuple[str, ...]:
+    # from_prefixed_env parses JSON, so a list arrives as a list; a plain value
+    # arrives as a string, which we read as comma-separated.
+    if not value:
+        return ()
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return tuple(str(part) for part in value)
+
+
+def _optional_str(value: Any) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+def _integer(name: str, value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"UNDERSIGN_{name} must be a whole number, not {value!r}") from None
+
+
+def _boolean(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"UNDERSIGN_{name} must be true or false, not {value!r}")

@@ -1,0 +1,70 @@
+"""The one place that knows a petition's count, and its cache."""
+
+from __future__ import annotations
+
+import json
+import random
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from undersign.cache import Cache
+from undersign.models import CountShard, Petition
+
+# Enough rows that concurrent verifications rarely wait on the same one,
+# few enough that summing them is a trivial index read.
+SHARDS = 8
+
+
+def create_shards(session: Session, petition_id: int) -> None:
+    session.execute(
+        insert(CountShard), [{"petition_id": petition_id, "shard": n} for n in range(SHARDS)]
+    )
+
+
+def add(session: Session, petition_id: int, delta: int) -> None:
+    """Move the count by `delta` inside the caller's transaction."""
+    session.execute(
+        update(CountShard)
+        .where(CountShard.petition_id == petition_id, CountShard.shard == random.randrange(SHARDS))
+        .values(count=CountShard.count + delta)
+    )
+
+
+def exact(session: Session, petition_id: int) -> int:
+    total = session.scalar(
+        select(func.coalesce(func.sum(CountShard.count), 0)).where(
+            CountShard.petition_id == petition_id
+        )
+    )
+    return int(total or 0)
+
+
+def _key(slug: str) -> str:
+    return f"undersign:count:{slug}"
+
+
+def public_count(
+    sessions: sessionmaker[Session], cache: Cache, slug: str, ttl: int
+) -> dict[str, Any] | None:
+    """Return {"slug", "signature_count", "goal"}, at most `ttl` seconds old; None if unknown.
+
+    Reads are served from the cache, so a count polled by thousands of widgets
+    costs one query per petition every `ttl` seconds, not one per request.
+    """
+    cached = cache.get(_key(slug))
+    if cached is not None:
+        return json.loads(cached)  # type: ignore[no-any-return]
+    with sessions() as session:
+        row = session.execute(select(Petition.id, Petition.goal).where(Petition.slug == slug)).first()
+        payload = None
+        if row is not None:
+            payload = {"slug": slug, "signature_count": exact(session, row.id), "goal": row.goal}
+    cache.set(_key(slug), json.dumps(payload), ttl)
+    return payload
+
+
+def forget(cache: Cache, slug: str) -> None:
+    """Drop the cached count so the next read is exact (after a change we made)."""
+    cache.delete(_key(slug))

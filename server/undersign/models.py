@@ -1,0 +1,184 @@
+"""The typed tables; query helpers return select() so callers decide how to read."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    Select,
+    String,
+    UniqueConstraint,
+    select,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from undersign.privacy import PersonalText
+
+LOCALES = ("en", "ru", "kk")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A moment in UTC, aware in Python on every database (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime}
+
+
+class Petition(Base):
+    __tablename__ = "petitions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    # {"en": {"title": ..., "summary": ..., "body": ..., "target": ...}, "ru": {...}}
+    texts: Mapped[dict[str, dict[str, str]]] = mapped_column(JSON)
+    default_locale: Mapped[str] = mapped_column(String(2), default="en")
+    goal: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    closes_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def text(self, locale: str) -> dict[str, str]:
+        """Return the petition's text in `locale`, field by field falling back."""
+        chain = [locale, self.default_locale, *LOCALES]
+        fields = ("title", "summary", "body", "target")
+        return {
+            field: next((self.texts[lc][field] for lc in chain if self.texts.get(lc, {}).get(field)), "")
+            for field in fields
+        }
+
+    def is_open(self, now: datetime) -> bool:
+        return self.status == "open" and (self.closes_at is None or now < self.closes_at)
+
+    @staticmethod
+    def listed() -> Select[tuple[Petition]]:
+        return select(Petition).where(Petition.status == "open").order_by(Petition.created_at.desc())
+
+
+class CountShard(Base):
+    """One of several rows whose sum is a petition's verified count.
+
+    Verifications land on a random shard, so a viral petition's count is not a
+    single hot row that every verifying transaction queues on.
+    """
+
+    __tablename__ = "count_shards"
+
+    petition_id: Mapped[int] = mapped_column(
+        ForeignKey("petitions.id", ondelete="CASCADE"), primary_key=True
+    )
+    shard: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    count: Mapped[int] = mapped_column(default=0)
+
+
+class Signature(Base):
+    __tablename__ = "signatures"
+    __table_args__ = (
+        # One signature per person per petition: the key is a keyed hash of the
+        # canonical address, so concurrent posts of one person leave one row.
+        UniqueConstraint("petition_id", "email_key", name="uq_signature_person"),
+        Index("ix_signature_shared_address", "petition_id", "ip_key", "created_at"),
+        Index("ix_signature_wall", "petition_id", "status", "verified_at"),
+        Index("ix_signature_pending_age", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    petition_id: Mapped[int] = mapped_column(ForeignKey("petitions.id", ondelete="CASCADE"))
+    email_key: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(PersonalText)
+    email: Mapped[str] = mapped_column(PersonalText)
+    postcode: Mapped[str | None] = mapped_column(PersonalText)
+    city: Mapped[str | None] = mapped_column(PersonalText)
+    comment: Mapped[str | None] = mapped_column(PersonalText)
+    country: Mapped[str] = mapped_column(String(2))
+    public: Mapped[bool] = mapped_column(default=False)
+    contact_consent: Mapped[bool] = mapped_column(default=False)
+    source: Mapped[str | None] = mapped_column(String(40), index=True)
+    locale: Mapped[str] = mapped_column(String(2), default="en")
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    # Comments wait for an organiser before they reach the public wall.
+    comment_status: Mapped[str | None] = mapped_column(String(10))
+    # Set when many signatures came from one network address: kept, but for review.
+    flagged: Mapped[bool] = mapped_column(default=False)
+    ip_key: Mapped[str | None] = mapped_column(String(64))
+    emails_sent: Mapped[int] = mapped_column(default=0)
+    last_email_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    verified_at: Mapped[datetime | None]
+    withdrawn_at: Mapped[datetime | None]
+    invalidated_at: Mapped[datetime | None]
+    invalidation_reason: Mapped[str | None] = mapped_column(String(200))
+
+    petition: Mapped[Petition] = relationship()
+
+    @property
+    def counts(self) -> bool:
+        """Is this signature part of the petition's count?"""
+        return self.status == "verified" and self.invalidated_at is None
+
+    @staticmethod
+    def counted(petition_id: int) -> Select[tuple[Signature]]:
+        return select(Signature).where(
+            Signature.petition_id == petition_id,
+            Signature.status == "verified",
+            Signature.invalidated_at.is_(None),
+        )
+
+    @staticmethod
+    def wall(petition_id: int) -> Select[tuple[Signature]]:
+        """Verified signers who chose to be shown, newest first."""
+        return (
+            Signature.counted(petition_id)
+            .where(Signature.public.is_(True))
+            .order_by(Signature.verified_at.desc(), Signature.id.desc())
+        )
+
+
+class OutboxMessage(Base):
+    """An email still to send, written in the transaction that made it necessary.
+
+    The row names what to send, not the message itself: the mailer renders it
+    when it sends, so neither the address nor a live token is copied here.
+    """
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    signature_id: Mapped[int | None] = mapped_column(
+        ForeignKey("signatures.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    due_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+
+    @staticmethod
+    def due(now: datetime) -> Select[tuple[OutboxMessage]]:
+        return select(OutboxMessage).where(OutboxMessage.due_at <= now).order_by(OutboxMessage.id)

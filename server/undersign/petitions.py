@@ -1,0 +1,106 @@
+"""Petitions: creating them, and what the public may see of them and their signers."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from undersign import counting
+from undersign.models import LOCALES, Petition, Signature
+
+SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
+TEXT_FIELDS = ("title", "summary", "body", "target")
+
+
+class InvalidPetition(ValueError):
+    pass
+
+
+def create(
+    session: Session,
+    slug: str,
+    texts: dict[str, dict[str, str]],
+    *,
+    goal: int | None = None,
+    closes_at: datetime | None = None,
+    default_locale: str = "en",
+) -> Petition:
+    """Add a petition with its count shards; the caller commits."""
+    if not SLUG.fullmatch(slug):
+        raise InvalidPetition("the slug must be lowercase letters, digits and hyphens")
+    if default_locale not in LOCALES or not texts.get(default_locale, {}).get("title"):
+        raise InvalidPetition(f"a title in the default language ({default_locale}) is required")
+    if goal is not None and goal < 1:
+        raise InvalidPetition("the goal must be a positive number")
+    unknown = set(texts) - set(LOCALES)
+    if unknown:
+        raise InvalidPetition(f"unsupported languages: {', '.join(sorted(unknown))}")
+    if session.scalar(select(Petition.id).where(Petition.slug == slug)) is not None:
+        raise InvalidPetition(f"a petition called {slug!r} exists already")
+    petition = Petition(
+        slug=slug,
+        texts={lc: {f: v for f, v in fields.items() if f in TEXT_FIELDS} for lc, fields in texts.items()},
+        goal=goal,
+        closes_at=closes_at,
+        default_locale=default_locale,
+    )
+    session.add(petition)
+    session.flush()
+    counting.create_shards(session, petition.id)
+    return petition
+
+
+def describe(petition: Petition, locale: str, signature_count: int) -> dict[str, Any]:
+    """Return the public view of a petition in `locale`."""
+    return {
+        "slug": petition.slug,
+        **petition.text(locale),
+        "goal": petition.goal,
+        "signature_count": signature_count,
+        "status": petition.status,
+        "closes_at": petition.closes_at.isoformat() if petition.closes_at else None,
+        "locales": sorted(petition.texts),
+    }
+
+
+def wall(session: Session, petition: Petition, page: int, per_page: int) -> dict[str, Any]:
+    """Return one page of the public wall: first name, place and approved comment only."""
+    rows = session.scalars(
+        Signature.wall(petition.id).offset((page - 1) * per_page).limit(per_page + 1)
+    ).all()
+    return {
+        "signatures": [_wall_entry(s) for s in rows[:per_page]],
+        "page": page,
+        "per_page": per_page,
+        "has_more": len(rows) > per_page,
+    }
+
+
+def _wall_entry(signature: Signature) -> dict[str, Any]:
+    return {
+        "first_name": signature.name.split()[0] if signature.name.strip() else "",
+        "country": signature.country,
+        "city": signature.city,
+        "comment": signature.comment if signature.comment_status == "approved" else None,
+        "signed_at": signature.verified_at.isoformat() if signature.verified_at else None,
+    }
+
+
+def stats(session: Session, petition: Petition) -> dict[str, Any]:
+    """Return counted signatures by country, by day and by source."""
+    counted = Signature.counted(petition.id).subquery()
+
+    def grouped(column: Any) -> list[tuple[Any, int]]:
+        query = select(column, func.count()).group_by(column).order_by(column)
+        return [(key, n) for key, n in session.execute(query)]
+
+    day = func.date(counted.c.verified_at)
+    return {
+        "by_country": {c: n for c, n in grouped(counted.c.country)},
+        "by_day": [{"date": str(d), "count": n} for d, n in grouped(day)],
+        "by_source": {(s or "direct"): n for s, n in grouped(counted.c.source)},
+    }

@@ -1,0 +1,33 @@
+"""Retention: delete personal data as soon as it has served its purpose."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, update
+from sqlalchemy.orm import Session
+
+from undersign import tokens
+from undersign.models import Signature, utcnow
+from undersign.signing import SHARED_ADDRESS_WINDOW
+
+
+def purge(session: Session, now: datetime | None = None) -> dict[str, int]:
+    """Delete unconfirmed signatures whose link has expired and forget old address hashes."""
+    now = now or utcnow()
+    unconfirmed = session.execute(
+        delete(Signature).where(
+            Signature.status == "pending",
+            Signature.last_email_at < now - tokens.VERIFY.max_age,
+        )
+    )
+    # The address hash only serves the shared-address rule, which looks back one window.
+    forgotten = session.execute(
+        update(Signature)
+        .where(Signature.ip_key.is_not(None), Signature.created_at < now - SHARED_ADDRESS_WINDOW)
+        .values(ip_key=None)
+    )
+    return {
+        "unconfirmed signatures deleted": unconfirmed.rowcount,
+        "address hashes forgotten": forgotten.rowcount,
+    }

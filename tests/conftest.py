@@ -1,0 +1,262 @@
+"""Fixtures: an app on a throwaway database, a real SMTP server, and a signer who reads mail."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import threading
+from collections.abc import Iterator
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, make_url, text
+
+from undersign import create_app, petitions
+from undersign.db import Database, database
+from undersign.mail.worker import deliver_due
+
+POSTGRES_URL = os.environ.get("UNDERSIGN_TEST_DATABASE_URL")
+REDIS_URL = os.environ.get("UNDERSIGN_TEST_REDIS_URL")
+# CI sets this so that a missing PostgreSQL, Redis or browser fails the run
+# instead of quietly skipping the tests that need them.
+REQUIRE_ALL = os.environ.get("UNDERSIGN_TEST_REQUIRE_ALL") == "1"
+SECRET = "test-secret-key"
+
+
+def unavailable(reason: str) -> None:
+    """Skip for want of a service, or fail when CI requires every service."""
+    if REQUIRE_ALL:
+        pytest.fail(f"required for this run: {reason}")
+    pytest.skip(reason)
+
+
+# --- databases ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Migrate one SQLite file per run; each test gets a copy."""
+    path = tmp_path_factory.mktemp("template") / "template.sqlite"
+    template = Database(f"sqlite:///{path}")
+    template.upgrade()
+    template.engine.dispose()  # closing the last connection folds the WAL into the file
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """Create and migrate a database of our own on the test server; each test truncates it."""
+    if not POSTGRES_URL:
+        unavailable("UNDERSIGN_TEST_DATABASE_URL is not set")
+    assert POSTGRES_URL
+    admin_url = make_url(POSTGRES_URL)
+    name = f"undersign_test_{os.getpid()}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as error:  # the server is not there: say so once
+        unavailable(f"PostgreSQL at {admin_url.render_as_string()} is unreachable: {error}")
+    url = admin_url.set(database=name).render_as_string(hide_password=False)
+    migrated = Database(url)
+    migrated.upgrade()
+    migrated.engine.dispose()
+    yield url
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Every test that needs a database runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        path = tmp_path / "undersign.sqlite"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("postgres_database")
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        tables = connection.scalars(
+            text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                 "AND tablename <> 'alembic_version'")
+        ).all()
+        connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """A real Redis, emptied for the test (database 15, kept apart from anything else)."""
+    if not REDIS_URL:
+        unavailable("UNDERSIGN_TEST_REDIS_URL is not set")
+    import redis
+
+    assert REDIS_URL
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.flushdb()
+    except redis.RedisError as error:
+        unavailable(f"Redis at {REDIS_URL} is unreachable: {error}")
+    return REDIS_URL
+
+
+# --- mail --------------------------------------------------------------------
+
+
+class Mailbox:
+    """What a real SMTP server (aiosmtpd) received, for tests to read."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self._arrived = threading.Condition()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        with self._arrived:
+            self.messages.append(message)  # type: ignore[arg-type]
+            self._arrived.notify_all()
+        return "250 Message accepted for delivery"
+
+    def wait_for(self, count: int, timeout: float = 10) -> list[EmailMessage]:
+        """Block until `count` messages have arrived (a condition, not a sleep)."""
+        with self._arrived:
+            self._arrived.wait_for(lambda: len(self.messages) >= count, timeout)
+            return list(self.messages)
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if m["To"] == address]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class SMTPServer:
+    """aiosmtpd on loopback; `port` may be chosen before it starts (to test 'down, then up')."""
+
+    def __init__(self, port: int | None = None) -> None:
+        self.mailbox = Mailbox()
+        self.port = port or free_port()
+        self.controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port)
+
+    def start(self) -> SMTPServer:
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+
+@pytest.fixture
+def smtp() -> Iterator[SMTPServer]:
+    server = SMTPServer().start()
+    yield server
+    server.stop()
+
+
+# --- the app -----------------------------------------------------------------
+
+
+def make_app(database_url: str, tmp_path: Path, **overrides: Any) -> Flask:
+    config = {
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": SECRET,
+        "BASE_URL": "http://localhost",
+        "TESTING": True,
+        **overrides,
+    }
+    app = create_app(config)
+    app.instance_path = str(tmp_path / "instance")
+    return app
+
+
+@pytest.fixture
+def app(database_url: str, smtp: SMTPServer, tmp_path: Path) -> Iterator[Flask]:
+    app = make_app(database_url, tmp_path, SMTP_HOST="127.0.0.1", SMTP_PORT=smtp.port)
+    yield app
+    database(app).engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def petition(app: Flask) -> str:
+    """An open petition, `test-petition`, with a goal of 100; return its slug."""
+    with database(app).sessions() as session:
+        petitions.create(
+            session,
+            "test-petition",
+            {
+                "en": {"title": "Save the plant", "summary": "Keep it open.", "target": "The Ministry"},
+                "ru": {"title": "Спасите завод", "summary": "Пусть работает."},
+                "kk": {"title": "Зауытты сақтаңыз"},
+            },
+            goal=100,
+        )
+        session.commit()
+    return "test-petition"
+
+
+LINK = re.compile(r"http://localhost/(verify|withdraw)/([\w.\-]+)")
+
+
+class Signer:
+    """A person: signs through the API, reads the email, follows its links."""
+
+    def __init__(self, app: Flask, client: FlaskClient, smtp: SMTPServer, slug: str) -> None:
+        self.app, self.client, self.smtp, self.slug = app, client, smtp, slug
+
+    def sign(self, **fields: Any) -> Any:
+        body = {"name": "Aigerim Bekova", "email": "aigerim@example.org", "country": "KZ", **fields}
+        return self.client.post(f"/api/v1/petitions/{self.slug}/signatures", json=body)
+
+    def deliver(self) -> int:
+        """Run the mailer once, as `undersign mailer` would."""
+        return deliver_due(self.app)
+
+    def inbox(self, address: str) -> list[EmailMessage]:
+        return self.smtp.mailbox.to(address)
+
+    def token(self, address: str, purpose: str = "verify") -> str:
+        """Return the `purpose` token from the newest email to `address`."""
+        message = self.inbox(address)[-1]
+        body = message.get_body(preferencelist=("plain",))
+        assert body is not None
+        tokens = dict(LINK.findall(body.get_content()))
+        return tokens[purpose]
+
+    def confirm(self, address: str) -> Any:
+        """Open the verification link and press its button, as a person would."""
+        token = self.token(address)
+        page = self.client.get(f"/verify/{token}")
+        assert page.status_code == 200
+        return self.client.post(f"/verify/{token}")
+
+    def count(self) -> int:
+        return int(self.client.get(f"/api/v1/petitions/{self.slug}/count").json["signature_count"])
+
+    def sign_and_confirm(self, address: str, **fields: Any) -> Any:
+        assert self.sign(email=address, **fields).status_code == 202
+        self.deliver()
+        return self.confirm(address)
+
+
+@pytest.fixture
+def signer(app: Flask, client: FlaskClient, smtp: SMTPServer, petition: str) -> Signer:
+    return Signer(app, client, smtp, petition)
