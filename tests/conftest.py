@@ -18,7 +18,6 @@ from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, make_url, text
-
 from undersign import create_app, petitions
 from undersign.db import Database, database
 from undersign.mail.worker import deliver_due
@@ -119,9 +118,26 @@ class Mailbox:
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
+        self.connections = 0
+        self.refuse: set[str] = set()  # recipients answered with a permanent 550
         self._arrived = threading.Condition()
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        self.connections += 1
+        session.host_name = hostname  # aiosmtpd leaves this to a handler that takes EHLO
+        return responses
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if address in self.refuse:
+            return "550 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = message_from_bytes(envelope.content, policy=policy.default)
         with self._arrived:
             self.messages.append(message)  # type: ignore[arg-type]
@@ -198,6 +214,10 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def petition(app: Flask) -> str:
     """An open petition, `test-petition`, with a goal of 100; return its slug."""
+    return create_petition(app)
+
+
+def create_petition(app: Flask) -> str:
     with database(app).sessions() as session:
         petitions.create(
             session,

@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, update
-
 from undersign.db import database
 from undersign.models import OutboxMessage, Petition, Signature, utcnow
 from undersign.signing import MAX_EMAILS_PER_SIGNATURE, RESEND_INTERVAL
@@ -37,7 +36,7 @@ def test_the_verification_email_is_in_the_signers_language(signer):
     signer.deliver()
     (russian,) = signer.inbox("ru@example.org")
     (kazakh,) = signer.inbox("kk@example.org")
-    assert "Подтвердите подпись: Спасите завод" == russian["Subject"]
+    assert russian["Subject"] == "Подтвердите подпись: Спасите завод"
     assert "Қолтаңбаңызды растаңыз" in kazakh["Subject"]
     for message in (russian, kazakh):
         kinds = {part.get_content_type() for part in message.iter_parts()}

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from undersign import cache, config, db, limits
+from undersign import cache, config, db, limits, logs
 from undersign.i18n import frontend_dir
 
 # Big enough for the longest valid signature in any script, small enough that
@@ -44,16 +44,24 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     db.init_app(app, settings.database_url)
     cache.init_app(app, settings.redis_url)
+    # Before the limiter, so that a refused request is logged and counted too.
+    logs.init_app(app)
+    # Imported here: `undersign serve` chooses where metrics live before this runs.
+    from undersign import metrics
+
+    metrics.init_app(app)
     limits.init_app(app, settings)
     _register_blueprints(app)
     return app
 
 
 def _register_blueprints(app: Flask) -> None:
-    from undersign import health, pages
-    from undersign.api import errors, openapi, public
+    from undersign import admin_site, health, pages
+    from undersign.api import admin, errors, openapi, public
 
     app.register_blueprint(public.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(admin_site.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(health.bp)

@@ -88,4 +88,4 @@ def init_app(app: Flask, redis_url: str | None) -> None:
 
 
 def get_cache(app: Flask | None = None) -> Cache:
-    return (app or current_app).extensions["undersign.cache"]  # type: ignore[no-any-return]
+    return (app or current_app).extensions["undersign.cache"]

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import signal
 import subprocess
 import sys
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,10 +18,9 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from undersign import create_app, demo, export, petitions, retention, signing
+from undersign import audit, auth, create_app, demo, export, logs, petitions, retention, signing
 from undersign.config import LOOPBACK_HOSTS, ConfigError
 from undersign.db import database
-from undersign.mail import worker
 from undersign.models import Petition
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -47,13 +46,13 @@ def _app() -> Flask:
     root = ctx.find_root()
     if root.obj is None:
         root.obj = create_app()
-    return root.obj  # type: ignore[no-any-return]
+    return root.obj
 
 
 @click.group(cls=_Commands)
 def main() -> None:
     """Undersign: petitions, email-verified signatures, exports."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.configure()
 
 
 @main.command()
@@ -68,16 +67,21 @@ def serve(host: str, port: int, workers: int, no_mailer: bool) -> None:
             f"refusing to serve on {host} without UNDERSIGN_SECRET_KEY: "
             "a generated development key must not sign real links"
         )
-    _app()  # fail here, in one line, on bad configuration
-    mailer = None if no_mailer else subprocess.Popen([sys.executable, "-m", "undersign", "mailer"])
-    try:
-        from undersign.server import run_gunicorn
+    from undersign.server import prepare_metrics_dir, remove_metrics_dir, run_gunicorn
 
-        run_gunicorn(host, port, workers)
+    metrics_dir = prepare_metrics_dir()  # before the app imports prometheus_client
+    try:
+        _app()  # fail here, in one line, on bad configuration
+        command = [sys.executable, "-m", "undersign", "mailer"]
+        mailer = None if no_mailer else subprocess.Popen(command)  # noqa: S603  # our own CLI
+        try:
+            run_gunicorn(host, port, workers)
+        finally:
+            if mailer is not None:
+                mailer.terminate()
+                mailer.wait(timeout=30)
     finally:
-        if mailer is not None:
-            mailer.terminate()
-            mailer.wait(timeout=30)
+        remove_metrics_dir(metrics_dir)
 
 
 @main.command()
@@ -86,6 +90,9 @@ def mailer() -> None:
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
+    # Imported here, not above: `serve` must choose where metrics live first.
+    from undersign.mail import worker
+
     worker.run(_app(), stop)
 
 
@@ -115,7 +122,12 @@ def petition() -> None:
 @click.option("--target", default="", help="Whom the appeal addresses.")
 @click.option("--lang", default="en", type=click.Choice(["en", "ru", "kk"]), show_default=True)
 def create_petition(
-    slug: str, title: str, goal: int | None, summary: str, body_file: Path | None, target: str,
+    slug: str,
+    title: str,
+    goal: int | None,
+    summary: str,
+    body_file: Path | None,
+    target: str,
     lang: str,
 ) -> None:
     """Create a petition and print it as JSON."""
@@ -152,21 +164,84 @@ def seed_demo() -> None:
 @click.option("--format", "fmt", default="csv", type=click.Choice(export.FORMATS))
 @click.option("--status", default="verified", type=click.Choice(export.STATUSES))
 @click.option("--source", default=None, help="Only what this partner collected.")
+@click.option("--since", type=click.DateTime(), help="Signed at or after (UTC).")
+@click.option("--until", type=click.DateTime(), help="Signed before (UTC).")
 @click.option("-o", "output", type=click.Path(dir_okay=False, writable=True, path_type=Path))
-def export_command(slug: str, fmt: str, status: str, source: str | None, output: Path | None) -> None:
+def export_command(
+    slug: str,
+    fmt: str,
+    status: str,
+    source: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    output: Path | None,
+) -> None:
     """Stream a petition's signatures as CSV or JSONL."""
-    with database(_app()).sessions() as session:
+    sessions = database(_app()).sessions
+    filters = export.Filters(status=status, source=source, since=_utc(since), until=_utc(until))
+    with export.consistent_session(sessions) as session:
         try:
             found = signing.find_petition(session, slug)
         except signing.PetitionNotFound:
             raise click.ClickException(f"no petition called {slug!r}") from None
-        chunks = export.stream(session, found, export.Filters(status=status, source=source), fmt)
+        with sessions.begin() as log:
+            total = export.count(session, found, filters)
+            audit.record(log, auth.CLI, "export", slug, total, format=fmt, **filters.described())
+        chunks = export.stream(session, found, filters, fmt)
         if output is None:
             for chunk in chunks:
                 sys.stdout.write(chunk)
         else:
             with output.open("w", encoding="utf-8", newline="") as out:
                 out.writelines(chunks)
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    return moment.replace(tzinfo=UTC) if moment else None
+
+
+@main.group()
+def token() -> None:
+    """Organiser API tokens."""
+
+
+@token.command("create")
+@click.argument("name")
+@click.option("--partner", metavar="SOURCE", help="Limit the token to what this partner collected.")
+def create_token(name: str, partner: str | None) -> None:
+    """Make a token and print it once, alone on the last line: only its hash is kept."""
+    with database(_app()).sessions.begin() as session:
+        try:
+            made = auth.create(session, name, partner)
+        except auth.TokenError as error:
+            raise click.ClickException(str(error)) from None
+        audit.record(session, auth.CLI, "token.create", name, partner=partner)
+    scope = f"partner {partner!r}" if partner else "every petition"
+    click.echo(f"token {name!r} for {scope}; copy it now, it is not shown again:", err=True)
+    click.echo(made)
+
+
+@token.command("list")
+def list_tokens() -> None:
+    """List tokens: name, partner, created, last used, revoked."""
+    with database(_app()).sessions() as session:
+        for found in auth.listed(session):
+            when = [found.created_at, found.last_used_at, found.revoked_at]
+            dates = [moment.isoformat(timespec="seconds") if moment else "-" for moment in when]
+            click.echo("\t".join([found.name, found.partner or "*", *dates]))
+
+
+@token.command("revoke")
+@click.argument("name")
+def revoke_token(name: str) -> None:
+    """Revoke a token at once: it answers 401 from now on."""
+    with database(_app()).sessions.begin() as session:
+        try:
+            auth.revoke(session, name)
+        except auth.TokenError as error:
+            raise click.ClickException(str(error)) from None
+        audit.record(session, auth.CLI, "token.revoke", name)
+    click.echo(f"token {name!r} revoked")
 
 
 @main.command()

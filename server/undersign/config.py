@@ -67,12 +67,14 @@ class ConfigError(ValueError):
 
 def load(config: Mapping[str, Any], instance_path: str) -> Settings:
     """Build the typed settings from Flask's config (environment and test overrides)."""
-    get = config.get
+    get = {**DEFAULTS, **config}.get
     secret_key = get("SECRET_KEY") or _instance_secret(Path(instance_path))
     identity_key = get("IDENTITY_KEY") or f"identity:{secret_key}"
     security = str(get("SMTP_SECURITY") or "none").lower()
     if security not in SMTP_SECURITY_MODES:
-        raise ConfigError(f"UNDERSIGN_SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY_MODES)}")
+        raise ConfigError(
+            f"UNDERSIGN_SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY_MODES)}"
+        )
     default_port = {"none": 25, "starttls": 587, "tls": 465}[security]
     return Settings(
         database_url=get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'undersign.sqlite'}",

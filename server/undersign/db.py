@@ -39,7 +39,10 @@ def _make_sqlite_transactional(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A read-only transaction (an export) takes no write lock: in WAL mode it
+        # reads one snapshot while signers go on writing.
+        readonly = connection.get_execution_options().get("undersign_readonly")
+        connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
 
 class Database:
@@ -70,14 +73,14 @@ def init_app(app: Flask, url: str) -> None:
 
 def database(app: Flask | None = None) -> Database:
     """Return the app's database (the current app's by default)."""
-    return (app or current_app).extensions["undersign.db"]  # type: ignore[no-any-return]
+    return (app or current_app).extensions["undersign.db"]
 
 
 def get_session() -> Session:
     """Return this request's session, opening it on first use."""
     if "db_session" not in g:
         g.db_session = database().sessions()
-    return g.db_session  # type: ignore[no-any-return]
+    return g.db_session
 
 
 def _close_session(_error: BaseException | None) -> None:

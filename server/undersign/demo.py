@@ -20,7 +20,7 @@ TEXTS = {
         ),
         "body": (
             "The smelter's owners have announced that the plant will be put into "
-            "\"conservation\" on 1 September. Eight hundred workers are to lose their jobs; the "
+            '"conservation" on 1 September. Eight hundred workers are to lose their jobs; the '
             "rest are to stay only to take the plant apart. With the enrichment plant in "
             "Satpaev rumoured to be next, some fifteen thousand people, families included, "
             "would lose their livelihood.\n\n"

@@ -14,7 +14,7 @@ DEFAULT_LOCALE = "en"
 
 
 def frontend_dir() -> Path:
-    """Return the frontend folder: inside the installed wheel, or beside the package in a checkout."""
+    """Return the frontend folder: inside the wheel, or beside the package in a checkout."""
     packaged = Path(__file__).parent / "frontend"
     return packaged if packaged.is_dir() else Path(__file__).parents[2] / "frontend"
 
@@ -22,6 +22,7 @@ def frontend_dir() -> Path:
 @cache
 def messages(locale: str) -> dict[str, Any]:
     """Return every string of `locale`, English filling any gap."""
+
     def load(name: str) -> dict[str, Any]:
         return json.loads((frontend_dir() / "locales" / f"{name}.json").read_text("utf-8"))
 

@@ -29,7 +29,7 @@ def init_app(app: Flask, settings: Settings) -> None:
 
 
 def _settings() -> Settings:
-    return current_app.extensions["undersign.settings"]  # type: ignore[no-any-return]
+    return current_app.extensions["undersign.settings"]
 
 
 def sign_limit() -> str:

@@ -69,7 +69,9 @@ class Petition(Base):
         chain = [locale, self.default_locale, *LOCALES]
         fields = ("title", "summary", "body", "target")
         return {
-            field: next((self.texts[lc][field] for lc in chain if self.texts.get(lc, {}).get(field)), "")
+            field: next(
+                (self.texts[lc][field] for lc in chain if self.texts.get(lc, {}).get(field)), ""
+            )
             for field in fields
         }
 
@@ -77,8 +79,10 @@ class Petition(Base):
         return self.status == "open" and (self.closes_at is None or now < self.closes_at)
 
     @staticmethod
-    def listed() -> Select[tuple[Petition]]:
-        return select(Petition).where(Petition.status == "open").order_by(Petition.created_at.desc())
+    def listed() -> Select[Petition]:
+        return (
+            select(Petition).where(Petition.status == "open").order_by(Petition.created_at.desc())
+        )
 
 
 class CountShard(Base):
@@ -143,7 +147,7 @@ class Signature(Base):
         return self.status == "verified" and self.invalidated_at is None
 
     @staticmethod
-    def counted(petition_id: int) -> Select[tuple[Signature]]:
+    def counted(petition_id: int) -> Select[Signature]:
         return select(Signature).where(
             Signature.petition_id == petition_id,
             Signature.status == "verified",
@@ -151,7 +155,7 @@ class Signature(Base):
         )
 
     @staticmethod
-    def wall(petition_id: int) -> Select[tuple[Signature]]:
+    def wall(petition_id: int) -> Select[Signature]:
         """Verified signers who chose to be shown, newest first."""
         return (
             Signature.counted(petition_id)
@@ -174,11 +178,78 @@ class OutboxMessage(Base):
     signature_id: Mapped[int | None] = mapped_column(
         ForeignKey("signatures.id", ondelete="CASCADE"), index=True
     )
+    # Set for kind "webhook": which endpoint the signature goes to.
+    webhook_id: Mapped[int | None] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     due_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(String(200))
 
     @staticmethod
-    def due(now: datetime) -> Select[tuple[OutboxMessage]]:
+    def due(now: datetime) -> Select[OutboxMessage]:
         return select(OutboxMessage).where(OutboxMessage.due_at <= now).order_by(OutboxMessage.id)
+
+
+class OrganiserToken(Base):
+    """A named key to the organiser API; only its hash is kept.
+
+    A token with a `partner` sees what that partner collected and, of that,
+    only the personal data of signers who agreed to be contacted.
+    """
+
+    __tablename__ = "organiser_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    partner: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class Partner(Base):
+    """An organisation whose site collects signatures under its own `source` code."""
+
+    __tablename__ = "partners"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    allowed_origins: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Webhook(Base):
+    """Where each newly verified signature is POSTed: for one partner, or one petition."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(500))
+    # The HMAC key; kept in clear because every delivery is signed with it.
+    secret: Mapped[str] = mapped_column(String(64))
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
+    petition_id: Mapped[int | None] = mapped_column(ForeignKey("petitions.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    partner: Mapped[Partner | None] = relationship()
+    petition: Mapped[Petition | None] = relationship()
+
+
+class AuditEntry(Base):
+    """One change or export: who, when, what, and how many rows it touched."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(40))
+    target: Mapped[str | None] = mapped_column(String(120))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    rows: Mapped[int | None]
+
+    @staticmethod
+    def newest() -> Select[AuditEntry]:
+        return select(AuditEntry).order_by(AuditEntry.id.desc())

@@ -2,24 +2,37 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from functools import cache
+from datetime import date
+from functools import cache, partial
 from gettext import translation
 from typing import Any
+from urllib.parse import quote
 
 import pycountry
-from flask import Blueprint, current_app, render_template, request, send_from_directory
+from flask import (
+    Blueprint,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    send_from_directory,
+)
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import NotFound
 
-from undersign import counting, i18n, signing, tokens
+from undersign import charts, counting, i18n, petitions, signing, tokens
 from undersign.cache import get_cache
-from undersign.db import database, get_session
+from undersign.db import get_session
 from undersign.limits import limiter, token_limit
-from undersign.models import LOCALES, Petition
+from undersign.models import LOCALES, Petition, Signature
 from undersign.validation import explain
 
 bp = Blueprint("pages", __name__)
+
+WALL_PAGE_SIZE = 10
+PARTNER_CODE = re.compile(r"[a-z0-9-]{1,40}")
 
 
 def request_locale(explicit: str | None = None) -> str:
@@ -35,24 +48,68 @@ def countries(locale: str) -> list[tuple[str, str]]:
     return sorted(pairs, key=lambda pair: pair[1].casefold())
 
 
+def plural_category(locale: str, n: int) -> str:
+    """Return the CLDR plural category of `n`, as the browser's Intl.PluralRules names it."""
+    if locale == "ru":
+        if n % 10 == 1 and n % 100 != 11:
+            return "one"
+        if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+            return "few"
+        return "many"
+    return "one" if n == 1 else "other"
+
+
+def format_number(locale: str, n: int) -> str:
+    grouped = f"{n:,}"
+    # Russian and Kazakh group digits with a non-breaking space, as Intl.NumberFormat does.
+    return grouped if locale == "en" else grouped.replace(",", "\u00a0")
+
+
+def format_date(locale: str, day: date | str) -> str:
+    if isinstance(day, str):  # an ISO timestamp, as the wall's entries carry it
+        day = date.fromisoformat(day[:10])
+    return day.strftime("%-d %b %Y") if locale == "en" else day.strftime("%d.%m.%Y")
+
+
+def count_text(locale: str, n: int) -> str:
+    """Return "1 signature", "5 подписей"...: the count with its word in `locale`."""
+    forms = i18n.messages(locale)["petition"]["count"]
+    form = forms.get(plural_category(locale, n), forms["other"])
+    return str(form.format(count=format_number(locale, n)))
+
+
 def render(template: str, locale: str, status: int = 200, **context: Any) -> ResponseReturnValue:
     return (
         render_template(
-            template, t=i18n.messages(locale), locale=locale, locales=LOCALES, **context
+            template,
+            t=i18n.messages(locale),
+            locale=locale,
+            locales=LOCALES,
+            count_text=partial(count_text, locale),
+            number=partial(format_number, locale),
+            day=partial(format_date, locale),
+            **context,
         ),
         status,
     )
 
 
 def html_error(status: int) -> ResponseReturnValue:
-    return render("error.html", request_locale(), status, status=status)
+    return render("error.html", request_locale(), status, error_status=status)
 
 
 @bp.get("/")
 def index() -> ResponseReturnValue:
     locale = request_locale()
     listed = get_session().scalars(Petition.listed()).all()
-    return render("index.html", locale, petitions=[(p, p.text(locale)) for p in listed])
+    cards = [(p, p.text(locale), _count(p.slug)) for p in listed]
+    return render("index.html", locale, petitions=cards)
+
+
+def _count(slug: str) -> int:
+    settings = current_app.extensions["undersign.settings"]
+    count = counting.public_count(get_session(), get_cache(), slug, settings.count_cache_seconds)
+    return int((count or {}).get("signature_count", 0))
 
 
 def _petition_page(slug: str, locale: str) -> dict[str, Any]:
@@ -60,22 +117,72 @@ def _petition_page(slug: str, locale: str) -> dict[str, Any]:
         petition = signing.find_petition(get_session(), slug)
     except signing.PetitionNotFound:
         raise NotFound() from None
-    settings = current_app.extensions["undersign.settings"]
-    count = counting.public_count(
-        database().sessions, get_cache(), slug, settings.count_cache_seconds
-    )
     return {
         "petition": petition,
         "text": petition.text(locale),
-        "count": (count or {}).get("signature_count", 0),
+        "count": _count(slug),
         "countries": countries(locale),
     }
+
+
+def _pictures(petition: Petition, locale: str) -> dict[str, Any]:
+    """The wall's page, the pictures of where and when people signed, and the share links."""
+    session, t = get_session(), i18n.messages(locale)
+    page = request.args.get("page", "1")
+    page_number = int(page) if page.isdigit() and 0 < len(page) < 6 and int(page) > 0 else 1
+    stats = petitions.stats(session, petition)
+    names = dict(countries(locale))
+    base_url = current_app.extensions["undersign.settings"].base_url
+    page_url = f"{base_url}/p/{petition.slug}"
+    return {
+        "page_url": page_url,
+        "wall": petitions.wall(session, petition, page_number, WALL_PAGE_SIZE),
+        "country_names": names,
+        "bars": charts.country_bars(stats["by_country"], names, t["stats"]["other_countries"]),
+        "growth": charts.growth(stats["by_day"]),
+        "share": share_links(
+            page_url, t["share"]["invitation"].format(title=petition.text(locale)["title"])
+        ),
+    }
+
+
+def share_links(url: str, invitation: str) -> list[tuple[str, str]]:
+    """Plain links to share a petition: no buttons that load a network's scripts."""
+    text, link = quote(invitation), quote(url, safe="")
+    return [
+        ("email", f"mailto:?subject={text}&body={text}%0A{link}"),
+        ("WhatsApp", f"https://wa.me/?text={text}%20{link}"),
+        ("Telegram", f"https://t.me/share/url?url={link}&text={text}"),
+        ("Facebook", f"https://www.facebook.com/sharer/sharer.php?u={link}"),
+        ("VK", f"https://vk.com/share.php?url={link}"),
+        ("X", f"https://x.com/intent/post?text={text}&url={link}"),
+    ]
 
 
 @bp.get("/p/<slug>")
 def petition_page(slug: str) -> ResponseReturnValue:
     locale = request_locale()
-    return render("petition.html", locale, form={}, errors={}, **_petition_page(slug, locale))
+    context = _petition_page(slug, locale)
+    return render(
+        "petition.html",
+        locale,
+        form={},
+        errors={},
+        **context,
+        **_pictures(context["petition"], locale),
+    )
+
+
+@bp.get("/embed/<slug>")
+def embed_page(slug: str) -> ResponseReturnValue:
+    """The widget as a page of its own, for partner sites that allow no third-party script."""
+    locale = request_locale()
+    source = request.args.get("source", "")
+    source = source if PARTNER_CODE.fullmatch(source) else ""
+    context = _petition_page(slug, locale)
+    return render(
+        "embed.html", locale, form={"source": source}, errors={}, source=source, **context
+    )
 
 
 def sign_form_answer(
@@ -88,10 +195,69 @@ def sign_form_answer(
     """Answer the no-JavaScript form: the thank-you page, or the form again with its errors."""
     context = _petition_page(slug, locale)
     if status == 202:
-        return render("signed.html", locale, 202, **context)
+        return render(
+            "signed.html", locale, 202, **context, **_pictures(context["petition"], locale)
+        )
     explained = explain(errors or {}, i18n.messages(locale)["errors"])
     return render(
-        "petition.html", locale, status, form=form, errors=explained, closed=status == 409,
+        "petition.html",
+        locale,
+        status,
+        form=form,
+        errors=explained,
+        closed=status == 409,
+        **context,
+        **_pictures(context["petition"], locale),
+    )
+
+
+def _signer(token: str, purpose: tokens.Purpose) -> Signature | None:
+    """Return whose link this is (for its language and petition); None for a broken link."""
+    keys = current_app.extensions["undersign.settings"].signing_keys
+    try:
+        signature_id = tokens.read(keys, purpose, token)
+    except tokens.ExpiredToken as expired:
+        signature_id = expired.signature_id
+    except tokens.InvalidToken:
+        return None
+    return get_session().get(Signature, signature_id)
+
+
+def _link_problem(token: str, purpose: tokens.Purpose, done: str) -> str | None:
+    """Tell before any click whether a link is broken or expired, so the page can say so.
+
+    An expired link whose work is already `done` is no problem: pressing shows the success.
+    """
+    keys = current_app.extensions["undersign.settings"].signing_keys
+    try:
+        signature_id = tokens.read(keys, purpose, token)
+    except tokens.InvalidToken:
+        return "invalid"
+    except tokens.ExpiredToken as expired:
+        signature = get_session().get(Signature, expired.signature_id)
+        return None if signature is not None and signature.status == done else "expired"
+    return None if get_session().get(Signature, signature_id) is not None else "invalid"
+
+
+LINK_PROBLEM_STATUS = {"invalid": 400, "expired": 410}
+
+
+def _token_page(
+    token: str, purpose: tokens.Purpose, template: str, status: int = 200, **context: Any
+) -> ResponseReturnValue:
+    """Render a link's page in the signer's language, unless they chose another."""
+    signer = _signer(token, purpose)
+    locale = i18n.negotiate(
+        [request.args.get("lang"), signer.locale if signer else None],
+        request.accept_languages.values(),
+    )
+    petition = signer.petition if signer else None
+    return render(
+        template,
+        locale,
+        status,
+        petition=petition,
+        title=petition.text(locale)["title"] if petition else None,
         **context,
     )
 
@@ -100,24 +266,31 @@ def sign_form_answer(
 @limiter.limit(token_limit, methods=["POST"])
 def verify_page(token: str) -> ResponseReturnValue:
     """Ask for a click before confirming: link scanners fetch, but they do not POST."""
-    locale = request_locale()
     if request.method == "GET":
-        return render("token_action.html", locale, action="verify")
+        problem = _link_problem(token, tokens.VERIFY, done="verified")
+        if problem:
+            status = LINK_PROBLEM_STATUS[problem]
+            return _token_page(token, tokens.VERIFY, "token_result.html", status, outcome=problem)
+        return _token_page(token, tokens.VERIFY, "token_action.html", action="verify")
     keys = current_app.extensions["undersign.settings"].signing_keys
     try:
         result = signing.verify(get_session(), get_cache(), token, keys)
     except signing.SignatureWithdrawn:
-        return render("token_result.html", locale, 409, outcome="verify_withdrawn")
+        get_session().rollback()
+        return _token_page(
+            token, tokens.VERIFY, "token_result.html", 409, outcome="verify_withdrawn"
+        )
     except tokens.ExpiredToken:
-        return render("token_result.html", locale, 410, outcome="expired")
+        get_session().rollback()
+        return _token_page(token, tokens.VERIFY, "token_result.html", 410, outcome="expired")
     except tokens.InvalidToken:
-        return render("token_result.html", locale, 400, outcome="invalid")
-    locale = request_locale(result.locale)
-    return render(
+        get_session().rollback()
+        return _token_page(token, tokens.VERIFY, "token_result.html", 400, outcome="invalid")
+    return _token_page(
+        token,
+        tokens.VERIFY,
         "token_result.html",
-        locale,
         outcome="verified",
-        slug=result.petition_slug,
         count=result.signature_count,
         withdraw_token=result.withdraw_token,
     )
@@ -126,20 +299,22 @@ def verify_page(token: str) -> ResponseReturnValue:
 @bp.route("/withdraw/<token>", methods=["GET", "POST"])
 @limiter.limit(token_limit, methods=["POST"])
 def withdraw_page(token: str) -> ResponseReturnValue:
-    locale = request_locale()
     if request.method == "GET":
-        return render("token_action.html", locale, action="withdraw")
+        problem = _link_problem(token, tokens.WITHDRAW, done="withdrawn")
+        if problem:
+            status = LINK_PROBLEM_STATUS[problem]
+            return _token_page(token, tokens.WITHDRAW, "token_result.html", status, outcome=problem)
+        return _token_page(token, tokens.WITHDRAW, "token_action.html", action="withdraw")
     keys = current_app.extensions["undersign.settings"].signing_keys
     try:
-        result = signing.withdraw(get_session(), get_cache(), token, keys)
+        signing.withdraw(get_session(), get_cache(), token, keys)
     except tokens.ExpiredToken:
-        return render("token_result.html", locale, 410, outcome="expired")
+        get_session().rollback()
+        return _token_page(token, tokens.WITHDRAW, "token_result.html", 410, outcome="expired")
     except tokens.InvalidToken:
-        return render("token_result.html", locale, 400, outcome="invalid")
-    return render(
-        "token_result.html", request_locale(result.locale), outcome="withdrawn",
-        slug=result.petition_slug,
-    )
+        get_session().rollback()
+        return _token_page(token, tokens.WITHDRAW, "token_result.html", 400, outcome="invalid")
+    return _token_page(token, tokens.WITHDRAW, "token_result.html", outcome="withdrawn")
 
 
 @bp.get("/widget.js")
@@ -151,9 +326,12 @@ def widget() -> ResponseReturnValue:
 
 @bp.get("/locales/<name>.json")
 def locale_file(name: str) -> ResponseReturnValue:
+    """Serve a language's words with its country names: everything the widget says, at once."""
     if name not in LOCALES:
         return html_error(404)
-    response = send_from_directory(i18n.frontend_dir() / "locales", f"{name}.json", max_age=300)
+    response = jsonify({**i18n.messages(name), "countries": countries(name)})
+    response.cache_control.public = True
+    response.cache_control.max_age = 300
     response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
-
+    response.add_etag()
+    return response.make_conditional(request)

@@ -43,7 +43,10 @@ def create(
         raise InvalidPetition(f"a petition called {slug!r} exists already")
     petition = Petition(
         slug=slug,
-        texts={lc: {f: v for f, v in fields.items() if f in TEXT_FIELDS} for lc, fields in texts.items()},
+        texts={
+            lc: {f: v for f, v in fields.items() if f in TEXT_FIELDS}
+            for lc, fields in texts.items()
+        },
         goal=goal,
         closes_at=closes_at,
         default_locale=default_locale,
@@ -52,6 +55,36 @@ def create(
     session.flush()
     counting.create_shards(session, petition.id)
     return petition
+
+
+def edit(
+    petition: Petition,
+    *,
+    texts: dict[str, dict[str, str]] | None = None,
+    goal: int | None = None,
+    closes_at: datetime | None = None,
+    default_locale: str | None = None,
+) -> None:
+    """Change what an organiser may change after creation; the slug stays, links depend on it."""
+    texts = petition.texts if texts is None else texts
+    default_locale = default_locale or petition.default_locale
+    unknown = set(texts) - set(LOCALES)
+    if unknown:
+        raise InvalidPetition(f"unsupported languages: {', '.join(sorted(unknown))}")
+    if default_locale not in LOCALES or not texts.get(default_locale, {}).get("title"):
+        raise InvalidPetition(f"a title in the default language ({default_locale}) is required")
+    if goal is not None and goal < 1:
+        raise InvalidPetition("the goal must be a positive number")
+    petition.texts = {
+        lc: {f: v for f, v in fields.items() if f in TEXT_FIELDS} for lc, fields in texts.items()
+    }
+    petition.default_locale = default_locale
+    petition.goal = goal
+    petition.closes_at = closes_at
+
+
+def set_open(petition: Petition, is_open: bool) -> None:
+    petition.status = "open" if is_open else "closed"
 
 
 def describe(petition: Petition, locale: str, signature_count: int) -> dict[str, Any]:
@@ -90,9 +123,12 @@ def _wall_entry(signature: Signature) -> dict[str, Any]:
     }
 
 
-def stats(session: Session, petition: Petition) -> dict[str, Any]:
-    """Return counted signatures by country, by day and by source."""
-    counted = Signature.counted(petition.id).subquery()
+def stats(session: Session, petition: Petition, source: str | None = None) -> dict[str, Any]:
+    """Return counted signatures by country, by day and by source (of one source if given)."""
+    counted_query = Signature.counted(petition.id)
+    if source is not None:
+        counted_query = counted_query.where(Signature.source == source)
+    counted = counted_query.subquery()
 
     def grouped(column: Any) -> list[tuple[Any, int]]:
         query = select(column, func.count()).group_by(column).order_by(column)

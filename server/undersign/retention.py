@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import delete, update
+from sqlalchemy import CursorResult, delete, update
 from sqlalchemy.orm import Session
 
 from undersign import tokens
@@ -28,6 +29,6 @@ def purge(session: Session, now: datetime | None = None) -> dict[str, int]:
         .values(ip_key=None)
     )
     return {
-        "unconfirmed signatures deleted": unconfirmed.rowcount,
-        "address hashes forgotten": forgotten.rowcount,
+        "unconfirmed signatures deleted": cast(CursorResult[Any], unconfirmed).rowcount,
+        "address hashes forgotten": cast(CursorResult[Any], forgotten).rowcount,
     }

@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from undersign import counting, identity, privacy, tokens
+from undersign import counting, identity, privacy, tokens, webhooks
 from undersign.cache import Cache
 from undersign.mail import outbox
 from undersign.models import OutboxMessage, Petition, Signature, utcnow
@@ -188,6 +188,7 @@ def verify(
         signature.verified_at = now
         if signature.counts:
             counting.add(session, signature.petition_id, +1)
+        webhooks.enqueue_for(session, signature, now)
     result = Verified(
         petition_slug=signature.petition.slug,
         signature_count=counting.exact(session, signature.petition_id),

@@ -8,6 +8,8 @@ from typing import Any
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from undersign.logs import route
+
 log = logging.getLogger(__name__)
 
 CODES = {
@@ -70,9 +72,15 @@ def init_app(app: Flask, html_error: Any) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Any:
-        # Logged by type and place only: the message could carry what a signer typed.
-        log.error("unhandled %s on %s %s", type(error).__name__, request.method, request.path,
-                  exc_info=app.debug)
+        # Logged by type and route only: the message could carry what a signer typed,
+        # and the path a token (/verify/<token>).
+        log.error(
+            "unhandled %s on %s %s",
+            type(error).__name__,
+            request.method,
+            route(),
+            exc_info=app.debug,
+        )
         if isinstance(error, HTTPException):
             return _http_error(error)
         if not wants_json():

@@ -99,8 +99,11 @@ PATHS: dict[str, Any] = {
         ),
         "post": _operation(
             "Sign (JSON; a form post is answered with an HTML page)",
-            ("202", "Pending verification, whether or not the address signed before",
-             _object(status=STRING, message=STRING)),
+            (
+                "202",
+                "Pending verification, whether or not the address signed before",
+                _object(status=STRING, message=STRING),
+            ),
             {
                 "400": "The body is not a JSON object.",
                 "404": "No such petition.",
@@ -121,9 +124,15 @@ PATHS: dict[str, Any] = {
     "/api/v1/petitions/{slug}/stats": {
         "get": _operation(
             "Counted signatures by country, by day and by source",
-            ("200", "Aggregates", _object(by_country={"type": "object"},
-                                          by_day={"type": "array"},
-                                          by_source={"type": "object"})),
+            (
+                "200",
+                "Aggregates",
+                _object(
+                    by_country={"type": "object"},
+                    by_day={"type": "array"},
+                    by_source={"type": "object"},
+                ),
+            ),
             {"404": "No such petition."},
             parameters=[SLUG],
         )
@@ -174,25 +183,41 @@ SCHEMAS = {
         "required": ["error"],
         "properties": {
             "error": {
-                **_object(code=STRING, message=STRING,
-                          fields={"type": "object", "additionalProperties": STRING}),
+                **_object(
+                    code=STRING,
+                    message=STRING,
+                    fields={"type": "object", "additionalProperties": STRING},
+                ),
                 "required": ["code", "message"],
             }
         },
     },
     "Petition": _object(
-        slug=STRING, title=STRING, summary=STRING, body=STRING, target=STRING,
-        goal={"type": ["integer", "null"]}, signature_count=INTEGER,
+        slug=STRING,
+        title=STRING,
+        summary=STRING,
+        body=STRING,
+        target=STRING,
+        goal={"type": ["integer", "null"]},
+        signature_count=INTEGER,
         status={"type": "string", "enum": ["open", "closed"]},
         closes_at={"type": ["string", "null"], "format": "date-time"},
         locales={"type": "array", "items": STRING},
     ),
     "WallPage": _object(
-        signatures={"type": "array", "items": _object(
-            first_name=STRING, country=STRING, city=NULLABLE_STRING,
-            comment=NULLABLE_STRING, signed_at={"type": "string", "format": "date-time"},
-        )},
-        page=INTEGER, per_page=INTEGER, has_more=BOOLEAN,
+        signatures={
+            "type": "array",
+            "items": _object(
+                first_name=STRING,
+                country=STRING,
+                city=NULLABLE_STRING,
+                comment=NULLABLE_STRING,
+                signed_at={"type": "string", "format": "date-time"},
+            ),
+        },
+        page=INTEGER,
+        per_page=INTEGER,
+        has_more=BOOLEAN,
     ),
 }
 

@@ -6,13 +6,14 @@ import json
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
 from undersign import counting, i18n, pages, petitions, signing, tokens
 from undersign.api.errors import APIError
 from undersign.cache import get_cache
 from undersign.config import Settings
-from undersign.db import database, get_session
+from undersign.db import get_session
 from undersign.limits import limiter, sign_limit, token_limit
 from undersign.validation import InvalidFields, explain, parse_signature
 
@@ -36,7 +37,7 @@ def _open_to_every_origin(response: Response) -> Response:
 
 
 def _settings() -> Settings:
-    return current_app.extensions["undersign.settings"]  # type: ignore[no-any-return]
+    return current_app.extensions["undersign.settings"]
 
 
 def _not_found() -> APIError:
@@ -44,9 +45,7 @@ def _not_found() -> APIError:
 
 
 def _count(slug: str) -> dict[str, Any] | None:
-    return counting.public_count(
-        database().sessions, get_cache(), slug, _settings().count_cache_seconds
-    )
+    return counting.public_count(get_session(), get_cache(), slug, _settings().count_cache_seconds)
 
 
 def _petition(slug: str) -> Any:
@@ -64,7 +63,7 @@ def petition(slug: str) -> Response:
 
 
 @bp.get("/petitions/<slug>/count")
-def count(slug: str) -> Response:
+def count(slug: str) -> ResponseReturnValue:
     payload = _count(slug)
     if payload is None:
         raise _not_found()
@@ -132,7 +131,9 @@ def sign(slug: str) -> Any:
     except signing.PetitionClosed:
         if is_form:
             return pages.sign_form_answer(slug, locale, data, {}, 409)
-        raise APIError(409, "petition_closed", "This petition no longer takes signatures.") from None
+        raise APIError(
+            409, "petition_closed", "This petition no longer takes signatures."
+        ) from None
     if is_form:
         return pages.sign_form_answer(slug, locale, data, None, 202)
     message = i18n.messages(locale)["sign"]["success"]

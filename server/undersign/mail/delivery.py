@@ -6,7 +6,6 @@ import smtplib
 import ssl
 import sys
 from email.message import EmailMessage
-from types import TracebackType
 from typing import Protocol, Self
 
 from undersign.config import Settings
@@ -45,12 +44,7 @@ class SMTPTransport:
             self.connection.login(s.smtp_username, s.smtp_password or "")
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         if self.connection is None:
             return
         try:

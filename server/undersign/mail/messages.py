@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from email.message import EmailMessage
 from email.utils import make_msgid
+from typing import Any
 
 from flask import render_template
 
@@ -15,14 +16,14 @@ from undersign.models import Signature
 def verification(signature: Signature, settings: Settings) -> EmailMessage:
     """Build the email that asks a signer to confirm, with a way to withdraw."""
     keys = settings.signing_keys
-    context = {
+    context: dict[str, Any] = {
         "t": i18n.messages(signature.locale),
         "locale": signature.locale,
         "name": signature.name,
         "petition": signature.petition.text(signature.locale),
-        "verify_url": f"{settings.base_url}/verify/{tokens.make(keys, tokens.VERIFY, signature.id)}",
-        "withdraw_url": (
-            f"{settings.base_url}/withdraw/{tokens.make(keys, tokens.WITHDRAW, signature.id)}"
+        "verify_url": _link(settings, "verify", tokens.make(keys, tokens.VERIFY, signature.id)),
+        "withdraw_url": _link(
+            settings, "withdraw", tokens.make(keys, tokens.WITHDRAW, signature.id)
         ),
         "days": tokens.VERIFY.max_age.days,
     }
@@ -36,3 +37,7 @@ def verification(signature: Signature, settings: Settings) -> EmailMessage:
     message.set_content(render_template("mail/verify.txt", **context))
     message.add_alternative(render_template("mail/verify.html", **context), subtype="html")
     return message
+
+
+def _link(settings: Settings, page: str, token: str) -> str:
+    return f"{settings.base_url}/{page}/{token}"

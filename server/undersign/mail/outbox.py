@@ -23,11 +23,22 @@ class Claim:
     kind: str
     signature_id: int | None
     attempts: int
+    webhook_id: int | None = None
 
 
-def enqueue(session: Session, kind: str, signature_id: int, now: datetime | None = None) -> None:
+def enqueue(
+    session: Session,
+    kind: str,
+    signature_id: int,
+    now: datetime | None = None,
+    webhook_id: int | None = None,
+) -> None:
     """Add a message to the caller's transaction: it exists exactly if the change commits."""
-    session.add(OutboxMessage(kind=kind, signature_id=signature_id, due_at=now or utcnow()))
+    session.add(
+        OutboxMessage(
+            kind=kind, signature_id=signature_id, due_at=now or utcnow(), webhook_id=webhook_id
+        )
+    )
 
 
 def claim(sessions: sessionmaker[Session], now: datetime, limit: int) -> list[Claim]:
@@ -40,7 +51,10 @@ def claim(sessions: sessionmaker[Session], now: datetime, limit: int) -> list[Cl
         rows = session.scalars(
             OutboxMessage.due(now).limit(limit).with_for_update(skip_locked=True)
         ).all()
-        claims = [Claim(row.id, row.kind, row.signature_id, row.attempts + 1) for row in rows]
+        claims = [
+            Claim(row.id, row.kind, row.signature_id, row.attempts + 1, row.webhook_id)
+            for row in rows
+        ]
         if claims:
             session.execute(
                 update(OutboxMessage)
@@ -80,4 +94,3 @@ def retry_later(
 def backoff(attempts: int) -> timedelta:
     """Wait 30 s after the first failure, doubling up to an hour."""
     return timedelta(seconds=min(30 * 2 ** (attempts - 1), 3600))
-

@@ -1,0 +1,406 @@
+"""`make bench`: Undersign under load on loopback, each figure beside a floor measured in the same run.
+
+Needs PostgreSQL and Redis (the same ones the tests use) and wrk (installed with
+apt-get when missing). Creates its own database, `undersign_bench`, and drops it
+at the end. See bench/README.md for what each figure means and the latest results.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from sqlalchemy import Engine, create_engine, make_url, text
+
+from undersign.db import Database
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "bench"
+ADMIN_URL = os.environ.get(
+    "BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11")
+SECONDS = int(os.environ.get("BENCH_SECONDS", "15"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+STORED = int(os.environ.get("BENCH_STORED", "5000000"))
+MAILS = int(os.environ.get("BENCH_MAILS", "3000"))
+DATABASE = "undersign_bench"
+SLUG = "bench"
+SIGN_PATH = f"/api/v1/petitions/{SLUG}/signatures"
+COUNT_PATH = f"/api/v1/petitions/{SLUG}/count"
+
+# The targets for this 2-core machine (issue 5).
+TARGETS = {
+    "sign_rps_ratio": 0.15,
+    "sign_p99_ms": 100.0,
+    "count_rps_ratio": 0.70,
+    "mailer_per_second": 200.0,
+    "p50_growth": 1.25,
+}
+
+
+def say(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"bench: gave up waiting for {what}")
+        time.sleep(0.1)
+
+
+# --- tools and services ------------------------------------------------------
+
+
+def ensure_wrk() -> str:
+    """Return wrk's path, installing Debian's package when it is missing."""
+    found = shutil.which("wrk")
+    if found:
+        return found
+    say("installing wrk (Debian package)")
+    install = ["apt-get", "install", "-y", "-qq", "wrk"]
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    if subprocess.run(install, env=env, check=False).returncode != 0:
+        subprocess.run(["apt-get", "update", "-qq"], env=env, check=True)
+        subprocess.run(install, env=env, check=True)
+    return shutil.which("wrk") or "wrk"
+
+
+@contextmanager
+def bench_database() -> Iterator[str]:
+    """Create (afresh) and migrate the bench database; drop it afterwards."""
+    admin = create_engine(make_url(ADMIN_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{DATABASE}"'))
+    url = make_url(ADMIN_URL).set(database=DATABASE).render_as_string(hide_password=False)
+    migrated = Database(url)
+    migrated.upgrade()
+    migrated.engine.dispose()
+    try:
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def service_env(database_url: str, **extra: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("UNDERSIGN_")}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    env.update(
+        UNDERSIGN_DATABASE_URL=database_url,
+        UNDERSIGN_REDIS_URL=REDIS_URL,
+        UNDERSIGN_SECRET_KEY="bench-secret-key",
+        UNDERSIGN_RATELIMIT_ENABLED="false",
+        # As behind the TLS proxy: each signer arrives with an address of their own.
+        UNDERSIGN_TRUSTED_PROXIES="1",
+        **extra,
+    )
+    return env
+
+
+@contextmanager
+def server(name: str, command: list[str], env: dict[str, str], ready: str) -> Iterator[str]:
+    """Run a server process on a free port; yield its base URL once `ready` answers 200."""
+    port = free_port()
+    log = (BENCH / "results" / f"{name}.log").open("wb")
+    process = subprocess.Popen(
+        [*command, "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT
+    )
+    base = f"http://127.0.0.1:{port}"
+
+    def answers() -> bool:
+        if process.poll() is not None:
+            raise SystemExit(f"bench: {name} exited; see bench/results/{name}.log")
+        try:
+            with urllib.request.urlopen(base + ready, timeout=2) as response:
+                return bool(response.status == 200)
+        except OSError:
+            return False
+
+    try:
+        wait_until(answers, 60, f"{name} to answer")
+        yield base
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+def undersign(*args: str) -> list[str]:
+    return [sys.executable, "-m", "undersign", *args]
+
+
+def wrk(url: str, *script_args: str, seconds: int = SECONDS) -> dict[str, Any]:
+    """Load `url` from a second process; return wrk's JSON summary with rps added."""
+    command = [
+        "wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency",
+        "-s", str(BENCH / "load.lua"), url, "--", *script_args,
+    ]  # fmt: skip
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    summary: dict[str, Any] = json.loads(output.strip().splitlines()[-1])
+    ok = sum(n for status, n in summary["statuses"].items() if status in ("200", "202"))
+    summary["ok_per_second"] = ok / summary["seconds"]
+    summary["rps"] = summary["requests"] / summary["seconds"]
+    return summary
+
+
+# --- the measurements --------------------------------------------------------
+
+
+def create_petition(env: dict[str, str]) -> None:
+    subprocess.run(
+        undersign("petition", "create", SLUG, "--title", "Bench", "--goal", "1000000"),
+        env=env, check=True, capture_output=True,
+    )  # fmt: skip
+
+
+def measure_floor() -> dict[str, Any]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "server")}
+    command = [sys.executable, str(BENCH / "floor.py"), "--workers", str(WORKERS)]
+    with server("floor", command, env, COUNT_PATH) as base:
+        wrk(base + SIGN_PATH, "sign", "warmup", seconds=2)
+        sign = wrk(base + SIGN_PATH, "sign", "floor")
+        count = wrk(base + COUNT_PATH, "get")
+    return {"sign": sign, "count": count}
+
+
+def measure_undersign(database_url: str, run: str, with_count: bool) -> dict[str, Any]:
+    env = service_env(database_url)
+    command = undersign("serve", "--no-mailer", "--workers", str(WORKERS))
+    with server(f"undersign-{run}", command, env, "/readyz") as base:
+        wrk(base + SIGN_PATH, "sign", f"{run}-warmup", seconds=2)
+        results = {"sign": wrk(base + SIGN_PATH, "sign", run)}
+        if with_count:
+            results["count"] = wrk(base + COUNT_PATH, "get")
+    return results
+
+
+class _Sink:
+    """An SMTP server that only counts, and notes when the first and last message came."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.first = self.last = 0.0
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        with self._lock:
+            now = time.perf_counter()
+            self.first = self.first or now
+            self.last = now
+            self.count += 1
+        return "250 OK"
+
+
+def measure_mailer(engine: Engine, database_url: str) -> dict[str, Any]:
+    """Send MAILS queued verification emails to a local SMTP server with one mailer."""
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "DELETE FROM outbox WHERE id NOT IN (SELECT id FROM outbox ORDER BY id LIMIT :n)"
+            ),
+            {"n": MAILS},
+        )
+        queued = int(connection.scalar(text("SELECT count(*) FROM outbox")) or 0)
+    sink = _Sink()
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    env = service_env(
+        database_url, UNDERSIGN_SMTP_HOST="127.0.0.1", UNDERSIGN_SMTP_PORT=str(controller.port)
+    )
+    log = (BENCH / "results" / "mailer.log").open("wb")
+    started = time.perf_counter()
+    mailer = subprocess.Popen(undersign("mailer"), env=env, stdout=log, stderr=log)
+    try:
+        wait_until(lambda: sink.count >= queued, 300, f"{queued} emails")
+        finished = time.perf_counter()
+    finally:
+        mailer.send_signal(signal.SIGTERM)
+        mailer.wait(timeout=30)
+        log.close()
+        controller.stop()
+    return {
+        "messages": queued,
+        "per_second": (queued - 1) / (sink.last - sink.first),
+        "seconds_from_start": finished - started,
+    }
+
+
+def bulk_load(engine: Engine, rows: int) -> float:
+    """Store `rows` signatures on the bench petition fast; return the seconds it took.
+
+    The signature indexes are dropped for the load and built again after it: one
+    sort per index instead of five random index insertions per row.
+    """
+    started = time.perf_counter()
+    with engine.begin() as connection:
+        connection.execute(text("SET LOCAL maintenance_work_mem = '512MB'"))
+        connection.execute(text("SET LOCAL synchronous_commit = off"))
+        constraints = connection.execute(
+            text(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid = 'signatures'::regclass AND contype = 'u'"
+            )
+        ).all()
+        indexes = connection.execute(
+            text(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'signatures' "
+                "AND indexname NOT IN (SELECT conname FROM pg_constraint "
+                "WHERE conrelid = 'signatures'::regclass)"
+            )
+        ).all()
+        for name, _ in constraints:
+            connection.execute(text(f'ALTER TABLE signatures DROP CONSTRAINT "{name}"'))
+        for name, _ in indexes:
+            connection.execute(text(f'DROP INDEX "{name}"'))
+        petition_id = connection.scalar(text("SELECT id FROM petitions WHERE slug = :s"), {"s": SLUG})
+        # 80% verified, 10% pending, 10% withdrawn; signed over the last 30 days
+        # from 200,000 network addresses; keys shaped like the real keyed hashes.
+        connection.execute(
+            text(
+                """
+                INSERT INTO signatures (petition_id, email_key, name, email, city, country,
+                    public, contact_consent, locale, status, flagged, ip_key, emails_sent,
+                    created_at, verified_at)
+                SELECT :petition, md5('e' || i) || md5('k' || i), 'Loaded Signer',
+                    'loaded' || i || '@bench.example.org', 'Almaty', 'KZ', i % 3 = 0, false,
+                    'en',
+                    CASE WHEN i % 10 < 8 THEN 'verified' WHEN i % 10 = 8 THEN 'pending'
+                         ELSE 'withdrawn' END,
+                    false, md5('ip' || (i % 200000)) || md5('ip'), 1,
+                    now() - make_interval(secs => i % 2592000),
+                    CASE WHEN i % 10 < 8 THEN now() - make_interval(secs => i % 2592000) END
+                FROM generate_series(1, :rows) AS i
+                """
+            ),
+            {"petition": petition_id, "rows": rows},
+        )
+        for name, definition in constraints:
+            connection.execute(text(f'ALTER TABLE signatures ADD CONSTRAINT "{name}" {definition}'))
+        for _, definition in indexes:
+            connection.execute(text(definition))
+        # Keep the count true to what is stored: the loaded verified rows count.
+        connection.execute(
+            text(
+                "UPDATE count_shards SET count = count + :verified "
+                "WHERE petition_id = :petition AND shard = 0"
+            ),
+            {"verified": rows - rows // 10 * 2, "petition": petition_id},
+        )
+    with engine.connect() as connection:
+        connection.execution_options(isolation_level="AUTOCOMMIT").execute(
+            text("VACUUM ANALYZE signatures")
+        )
+    return time.perf_counter() - started
+
+
+# --- the report --------------------------------------------------------------
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "SHORT"
+
+
+def report(results: dict[str, Any]) -> str:
+    floor, zero, full, mail = (
+        results["floor"], results["at_0"], results["at_stored"], results["mailer"]
+    )  # fmt: skip
+    sign_ratio = zero["sign"]["ok_per_second"] / floor["sign"]["ok_per_second"]
+    count_ratio = zero["count"]["ok_per_second"] / floor["count"]["ok_per_second"]
+    growth = full["sign"]["p50_ms"] / zero["sign"]["p50_ms"]
+    stored = f"{results['stored']:,}"
+    rows = [
+        ("signing, accepted/s", f"{zero['sign']['ok_per_second']:.0f}",
+         f"{floor['sign']['ok_per_second']:.0f}", f"{sign_ratio:.0%}",
+         f">= 15% of floor: {verdict(sign_ratio >= TARGETS['sign_rps_ratio'])}"),
+        ("signing p50 / p99, ms", f"{zero['sign']['p50_ms']:.1f} / {zero['sign']['p99_ms']:.1f}",
+         f"{floor['sign']['p50_ms']:.1f} / {floor['sign']['p99_ms']:.1f}", "",
+         f"p99 < 100 ms: {verdict(zero['sign']['p99_ms'] < TARGETS['sign_p99_ms'])}"),
+        ("count reads/s", f"{zero['count']['ok_per_second']:.0f}",
+         f"{floor['count']['ok_per_second']:.0f}", f"{count_ratio:.0%}",
+         f">= 70% of floor: {verdict(count_ratio >= TARGETS['count_rps_ratio'])}"),
+        ("mailer, messages/s", f"{mail['per_second']:.0f}", "", "",
+         f">= 200/s: {verdict(mail['per_second'] >= TARGETS['mailer_per_second'])}"),
+        (f"signing p50 at 0 / {stored} stored, ms",
+         f"{zero['sign']['p50_ms']:.1f} / {full['sign']['p50_ms']:.1f}", "", f"{growth:.2f}x",
+         f"<= 1.25x: {verdict(growth <= TARGETS['p50_growth'])}"),
+        (f"signing accepted/s at {stored} stored", f"{full['sign']['ok_per_second']:.0f}",
+         "", "", f"p99 {full['sign']['p99_ms']:.1f} ms"),
+    ]  # fmt: skip
+    lines = [
+        f"{results['date']} on {results['machine']}; wrk -t2 -c{CONNECTIONS} -d{SECONDS}s, "
+        f"gunicorn {WORKERS} workers x 8 threads",
+        "",
+        "| figure | Undersign | floor | ratio | target |",
+        "|---|---|---|---|---|",
+        *(f"| {' | '.join(row)} |" for row in rows),
+    ]
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    return f"{platform.node()} ({os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()})"
+
+
+def main() -> None:
+    ensure_wrk()
+    (BENCH / "results").mkdir(exist_ok=True)
+    results: dict[str, Any] = {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine(),
+        "stored": STORED,
+    }
+    say("floor: minimal Flask under the same gunicorn settings")
+    results["floor"] = measure_floor()
+    with bench_database() as url:
+        env = service_env(url)
+        create_petition(env)
+        say("Undersign: signing and count reads, nothing stored yet")
+        results["at_0"] = measure_undersign(url, "zero", with_count=True)
+        engine = create_engine(url)
+        say(f"mailer: {MAILS} queued emails to a local SMTP server")
+        results["mailer"] = measure_mailer(engine, url)
+        say(f"storing {STORED:,} signatures")
+        results["load_seconds"] = bulk_load(engine, STORED)
+        engine.dispose()
+        say(f"Undersign: signing with {STORED:,} stored")
+        results["at_stored"] = measure_undersign(url, "stored", with_count=False)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    (BENCH / "results" / f"{stamp}.json").write_text(json.dumps(results, indent=2))
+    print()
+    print(report(results))
+    print(f"\n(raw figures: bench/results/{stamp}.json)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,366 @@
+/* Undersign's embeddable petition:
+ *   <script src="https://sign.example.org/widget.js" defer></script>
+ *   <undersign-petition petition="slug" lang="ru" source="partner-code"></undersign-petition>
+ *
+ * Everything lives inside the element's open shadow root and this closure: the host page gets
+ * one custom element and nothing else (no globals, no styles, no cookies, no other origin).
+ * Host pages theme it with the --undersign-* custom properties listed in STYLE.
+ */
+(() => {
+  "use strict";
+
+  if (customElements.get("undersign-petition")) return; // the script was included twice
+
+  // Requests go back to wherever this script came from, not to the host page's origin.
+  const SERVICE = new URL(".", document.currentScript ? document.currentScript.src : location.href);
+  const LOCALES = ["en", "ru", "kk"];
+  const REFRESH_MS = 10000;
+  const STYLE = `
+:host {
+  all: initial; display: block; max-width: 40rem; margin: 0 0 1.5rem;
+  --_accent: var(--undersign-accent, #a3261b);
+  --_accent-ink: var(--undersign-accent-ink, #fff);
+  --_ink: var(--undersign-ink, #1d1d1b);
+  --_muted: var(--undersign-muted, #4a4a48);
+  --_paper: var(--undersign-background, #fff);
+  --_line: var(--undersign-border, #8a857a);
+  --_error: var(--undersign-error, #a3261b);
+  --_focus: var(--undersign-focus, #1a5fb4);
+  --_radius: var(--undersign-radius, 8px);
+  font: 1rem/1.5 var(--undersign-font, system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", Arial, sans-serif);
+  color: var(--_ink);
+}
+:host([hidden]) { display: none; }
+* { box-sizing: border-box; }
+.card { container-type: inline-size; background: var(--_paper); border: 1px solid var(--_line); border-radius: var(--_radius); padding: 1.25rem; }
+h2 { font-size: 1.35rem; line-height: 1.25; margin: 0 0 .5rem; }
+h3 { font-size: 1.15rem; margin: 0 0 .5rem; }
+p { margin: 0 0 .75rem; }
+a { color: var(--_accent); }
+:focus-visible { outline: 3px solid var(--_focus); outline-offset: 2px; }
+details { margin: 0 0 1rem; }
+summary { cursor: pointer; color: var(--_accent); font-weight: 600; }
+.target { color: var(--_muted); margin-top: .5rem; }
+.count { margin: 0 0 .35rem; }
+.count strong { font-size: 1.5rem; }
+.goal { color: var(--_muted); }
+.bar { height: .75rem; border-radius: 999px; background: #e6e1d8; overflow: hidden; margin-bottom: 1.25rem; }
+.bar span { display: block; height: 100%; background: var(--_accent); min-width: .4rem; transition: width .4s; }
+.field { display: flex; flex-direction: column; gap: .25rem; margin-bottom: .9rem; }
+.row { display: grid; grid-template-columns: 1fr 1fr; gap: 0 1rem; }
+@container (max-width: 30rem) { .row { grid-template-columns: 1fr; } }
+label { font-weight: 600; }
+.optional { font-weight: 400; color: var(--_muted); }
+input, select, textarea {
+  font: inherit; color: var(--_ink); background: #fff; width: 100%;
+  padding: .55rem .65rem; border: 1px solid var(--_line); border-radius: calc(var(--_radius) * .75);
+}
+[aria-invalid="true"] { border: 2px solid var(--_error); }
+.error { color: var(--_error); font-weight: 600; margin: 0; }
+.check { display: flex; gap: .6rem; align-items: flex-start; margin-bottom: .75rem; }
+.check input { width: 1.2rem; height: 1.2rem; margin-top: .2rem; flex: none; }
+.check label { font-weight: 400; }
+.honeypot { position: absolute; left: -9999px; width: 1px; height: 1px; overflow: hidden; }
+.privacy { font-size: .9rem; color: var(--_muted); }
+button, .share a {
+  font: inherit; font-weight: 700; cursor: pointer; text-decoration: none; display: inline-block;
+  border: 0; border-radius: calc(var(--_radius) * .75); padding: .75rem 1.25rem;
+  background: var(--_accent); color: var(--_accent-ink);
+}
+button[disabled] { opacity: .7; cursor: progress; }
+.status:empty { display: none; }
+.status { font-weight: 600; margin-top: .75rem; }
+.status.problem { color: var(--_error); }
+.done h3:focus { outline: none; }
+.share { display: flex; flex-wrap: wrap; gap: .5rem; padding: 0; margin: .5rem 0 0; list-style: none; }
+.share a, .share button { background: transparent; color: var(--_accent); border: 2px solid var(--_accent); padding: .45rem .9rem; }
+`;
+
+  const localeTexts = new Map(); // one fetch per language, shared by every widget on the page
+
+  function chooseLocale(attribute) {
+    const candidates = [attribute, new URLSearchParams(location.search).get("lang"), ...navigator.languages];
+    for (const candidate of candidates) {
+      const code = (candidate || "").slice(0, 2).toLowerCase();
+      if (LOCALES.includes(code)) return code;
+    }
+    return "en";
+  }
+
+  async function getJSON(path) {
+    const response = await fetch(new URL(path, SERVICE), { credentials: "omit" });
+    if (!response.ok) throw new Error(`${path}: ${response.status}`);
+    return response.json();
+  }
+
+  function textsFor(locale) {
+    if (!localeTexts.has(locale)) localeTexts.set(locale, getJSON(`locales/${locale}.json`));
+    return localeTexts.get(locale);
+  }
+
+  // Browsers without Kazakh number data would group "10,000"; Russian groups as Kazakh does.
+  function numberFormat(locale) {
+    return new Intl.NumberFormat(locale === "kk" ? ["kk", "ru"] : locale);
+  }
+
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? values[name] : whole));
+  }
+
+  // A small element builder: h("p", {class: "x"}, "text", child, ...).
+  function h(tag, attributes = {}, ...children) {
+    const element = document.createElement(tag);
+    for (const [name, value] of Object.entries(attributes)) {
+      if (value === false || value == null) continue;
+      if (name.startsWith("on")) element.addEventListener(name.slice(2), value);
+      else element.setAttribute(name, value === true ? "" : value);
+    }
+    element.append(...children.filter((child) => child != null));
+    return element;
+  }
+
+  class UndersignPetition extends HTMLElement {
+    constructor() {
+      super();
+      this.attachShadow({ mode: "open" });
+      this.refresh = this.refresh.bind(this);
+    }
+
+    connectedCallback() {
+      if (!this.started) {
+        this.started = true;
+        this.load();
+      }
+      this.timer = setInterval(() => document.visibilityState === "visible" && this.refresh(), REFRESH_MS);
+      document.addEventListener("visibilitychange", this.refresh);
+    }
+
+    disconnectedCallback() {
+      clearInterval(this.timer);
+      document.removeEventListener("visibilitychange", this.refresh);
+    }
+
+    get slug() {
+      return encodeURIComponent(this.getAttribute("petition") || "");
+    }
+
+    async load() {
+      this.locale = chooseLocale(this.getAttribute("lang"));
+      this.shadowRoot.replaceChildren(h("style", {}, STYLE), h("div", { class: "card", "aria-busy": "true" }));
+      try {
+        this.t = await textsFor(this.locale);
+        this.petition = await getJSON(`api/v1/petitions/${this.slug}?lang=${this.locale}`);
+      } catch (error) {
+        const message = this.t ? this.t.widget.load_failed : "This petition could not be loaded.";
+        this.shadowRoot.querySelector(".card").replaceChildren(h("p", { role: "alert" }, message));
+        return;
+      }
+      this.render();
+    }
+
+    render() {
+      const { t, petition } = this;
+      const paragraphs = (petition.body || "").split(/\n{2,}/).filter(Boolean).map((p) => h("p", {}, p));
+      const open = petition.status === "open";
+      this.card = h(
+        "section",
+        { class: "card", lang: this.locale, "aria-labelledby": "title" },
+        h("h2", { id: "title" }, petition.title),
+        petition.summary ? h("p", { class: "summary" }, petition.summary) : null,
+        paragraphs.length || petition.target
+          ? h(
+              "details",
+              {},
+              h("summary", {}, t.widget.read_more),
+              petition.target ? h("p", { class: "target" }, `${t.petition.addressed_to}: ${petition.target}`) : null,
+              ...paragraphs,
+            )
+          : null,
+        h("p", { class: "count" }),
+        petition.goal ? h("div", { class: "bar", role: "progressbar", "aria-valuemin": "0" }, h("span")) : null,
+        open ? this.form() : h("p", { class: "status", role: "status" }, t.sign.closed),
+      );
+      this.shadowRoot.replaceChildren(h("style", {}, STYLE), this.card);
+      this.showCount(petition.signature_count);
+    }
+
+    showCount(count) {
+      const { t, petition } = this;
+      const number = numberFormat(this.locale);
+      const plural = new Intl.PluralRules(this.locale).select(count);
+      const [before, after] = (t.petition.count[plural] || t.petition.count.other).split("{count}");
+      const goal = petition.goal ? ` · ${fill(t.petition.goal, { goal: number.format(petition.goal) })}` : "";
+      this.card
+        .querySelector(".count")
+        .replaceChildren(before, h("strong", {}, number.format(count)), after, h("span", { class: "goal" }, goal));
+      const bar = this.card.querySelector(".bar");
+      if (bar) {
+        bar.setAttribute("aria-valuemax", petition.goal);
+        bar.setAttribute("aria-valuenow", Math.min(count, petition.goal));
+        bar.setAttribute("aria-label", fill(t.petition.progress, { count: number.format(count), goal: number.format(petition.goal) }));
+        bar.firstChild.style.width = `${Math.min(100, (100 * count) / petition.goal)}%`;
+      }
+    }
+
+    async refresh() {
+      if (!this.card || document.visibilityState !== "visible") return;
+      try {
+        const { signature_count: count } = await getJSON(`api/v1/petitions/${this.slug}/count`);
+        this.showCount(count);
+      } catch {
+        // A missed refresh is harmless: the next one will catch up.
+      }
+    }
+
+    form() {
+      const { t } = this;
+      const optional = () => h("span", { class: "optional" }, ` (${t.form.optional})`);
+      const field = (name, label, control) =>
+        h("div", { class: "field" }, h("label", { for: name }, ...label), control, h("p", { class: "error", id: `${name}-error`, hidden: true }));
+      const check = (name, label) =>
+        h("div", { class: "check" }, h("input", { id: name, name, type: "checkbox" }), h("label", { for: name }, label));
+
+      this.status = h("p", { class: "status", role: "status", "aria-live": "polite" });
+      this.formElement = h(
+        "form",
+        { novalidate: true, onsubmit: (event) => this.submit(event) },
+        field("name", [t.form.name], h("input", { id: "name", name: "name", autocomplete: "name", required: true, maxlength: "120" })),
+        field("email", [t.form.email], h("input", { id: "email", name: "email", type: "email", autocomplete: "email", required: true, maxlength: "254" })),
+        field(
+          "country",
+          [t.form.country],
+          h(
+            "select",
+            { id: "country", name: "country", autocomplete: "country", required: true },
+            h("option", { value: "" }, t.form.country_choose),
+            ...t.countries.map(([code, name]) => h("option", { value: code }, name)),
+          ),
+        ),
+        h(
+          "div",
+          { class: "row" },
+          field("city", [t.form.city, optional()], h("input", { id: "city", name: "city", autocomplete: "address-level2", maxlength: "80" })),
+          field("postcode", [t.form.postcode, optional()], h("input", { id: "postcode", name: "postcode", autocomplete: "postal-code", maxlength: "16" })),
+        ),
+        field("comment", [t.form.comment, optional()], h("textarea", { id: "comment", name: "comment", rows: "3", maxlength: "1000" })),
+        check("public", t.form.public),
+        check("contact_consent", t.form.contact_consent),
+        h(
+          "div",
+          { class: "honeypot", "aria-hidden": "true" },
+          h("label", { for: "website" }, t.form.honeypot),
+          h("input", { id: "website", name: "website", tabindex: "-1", autocomplete: "off" }),
+        ),
+        h("p", { class: "privacy" }, t.form.privacy),
+        h("button", { type: "submit" }, t.form.submit),
+        this.status,
+      );
+      return this.formElement;
+    }
+
+    signatureBody() {
+      const form = this.formElement;
+      const body = { locale: this.locale, public: form.public.checked, contact_consent: form.contact_consent.checked };
+      for (const name of ["name", "email", "country", "city", "postcode", "comment", "website"]) {
+        if (form[name].value.trim()) body[name] = form[name].value;
+      }
+      if (this.getAttribute("source")) body.source = this.getAttribute("source");
+      return body;
+    }
+
+    say(message, problem = false) {
+      this.status.textContent = message;
+      this.status.classList.toggle("problem", problem);
+    }
+
+    showFieldErrors(fields) {
+      for (const control of this.formElement.querySelectorAll("input, select, textarea")) {
+        const error = this.shadowRoot.getElementById(`${control.name}-error`);
+        const message = fields[control.name];
+        if (!error) continue;
+        error.textContent = message || "";
+        error.hidden = !message;
+        if (message) {
+          control.setAttribute("aria-invalid", "true");
+          control.setAttribute("aria-describedby", error.id);
+        } else {
+          control.removeAttribute("aria-invalid");
+          control.removeAttribute("aria-describedby");
+        }
+      }
+      const first = this.formElement.querySelector("[aria-invalid=true]");
+      if (first) first.focus();
+    }
+
+    async submit(event) {
+      event.preventDefault();
+      const { t } = this;
+      const button = this.formElement.querySelector("button[type=submit]");
+      this.showFieldErrors({});
+      if (!navigator.onLine) return this.say(t.sign.offline, true);
+      button.disabled = true;
+      this.say(t.form.sending);
+      let response;
+      try {
+        response = await fetch(new URL(`api/v1/petitions/${this.slug}/signatures`, SERVICE), {
+          method: "POST",
+          credentials: "omit",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify(this.signatureBody()),
+        });
+      } catch {
+        button.disabled = false;
+        return this.say(navigator.onLine ? t.sign.failed : t.sign.offline, true);
+      }
+      button.disabled = false;
+      if (response.status === 202) return this.showDone();
+      const answer = await response.json().catch(() => ({}));
+      const problem = answer.error || {};
+      if (response.status === 422) {
+        this.say(t.errors.summary, true);
+        return this.showFieldErrors(problem.fields || {});
+      }
+      if (response.status === 409) return this.say(t.sign.closed, true);
+      if (response.status === 429) return this.say(t.sign.rate_limited, true);
+      return this.say(t.sign.failed, true);
+    }
+
+    showDone() {
+      const { t, petition } = this;
+      const link = new URL(`p/${this.slug}`, SERVICE).href;
+      const invitation = fill(t.share.invitation, { title: petition.title });
+      const copy = h("button", { type: "button", onclick: () => this.copyLink(link, copy) }, t.share.copy_link);
+      const heading = h("h3", { tabindex: "-1" }, t.sign.success_heading);
+      const out = (href, label) => h("li", {}, h("a", { href, target: "_blank", rel: "noopener noreferrer" }, label));
+      const done = h(
+        "div",
+        { class: "done", role: "status" },
+        heading,
+        h("p", {}, t.sign.success),
+        h("h3", {}, t.share.heading),
+        h(
+          "ul",
+          { class: "share" },
+          h("li", {}, copy),
+          out(`mailto:?subject=${encodeURIComponent(petition.title)}&body=${encodeURIComponent(`${invitation}\n${link}`)}`, t.share.email),
+          out(`https://wa.me/?text=${encodeURIComponent(`${invitation} ${link}`)}`, "WhatsApp"),
+          out(`https://t.me/share/url?url=${encodeURIComponent(link)}&text=${encodeURIComponent(invitation)}`, "Telegram"),
+        ),
+      );
+      this.formElement.replaceWith(done);
+      heading.focus();
+    }
+
+    async copyLink(link, button) {
+      try {
+        await navigator.clipboard.writeText(link);
+        button.textContent = this.t.share.copied;
+      } catch {
+        // No clipboard (an insecure page, or refused): show the link to copy by hand.
+        button.replaceWith(h("input", { value: link, readonly: true, "aria-label": this.t.share.copy_link }));
+      }
+    }
+  }
+
+  customElements.define("undersign-petition", UndersignPetition);
+})();

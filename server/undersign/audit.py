@@ -1,0 +1,35 @@
+"""The audit log: every change and every export, with who, when, what and how many rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from undersign.auth import Rights
+from undersign.models import AuditEntry
+
+
+def record(
+    session: Session,
+    rights: Rights,
+    action: str,
+    target: str | None = None,
+    rows: int | None = None,
+    **detail: Any,
+) -> None:
+    """Add an entry to the caller's transaction, so it exists exactly if the change does."""
+    session.add(
+        AuditEntry(actor=rights.name, action=action, target=target, rows=rows, detail=detail)
+    )
+
+
+def describe(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "at": entry.at.isoformat(),
+        "actor": entry.actor,
+        "action": entry.action,
+        "target": entry.target,
+        "rows": entry.rows,
+        "detail": entry.detail,
+    }

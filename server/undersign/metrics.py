@@ -1,0 +1,160 @@
+"""Prometheus metrics at /metrics: requests as they happen, signatures and the outbox as stored.
+
+Counters live in this process, or, under `undersign serve`, in files that every
+gunicorn worker and the mailer beside them share (PROMETHEUS_MULTIPROC_DIR), so
+a scrape sees the whole server whichever worker answers it. What the database
+knows (signatures by state, the outbox) is read at scrape time instead, so every
+instance reports the same truth and nothing drifts.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+
+from flask import Blueprint, Flask, Response, current_app, g, request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
+from sqlalchemy import func, select
+
+from undersign.db import database
+from undersign.logs import route
+from undersign.models import OutboxMessage, Signature, utcnow
+from undersign.server import METRICS_DIR
+
+REQUESTS = Counter(
+    "undersign_http_requests",
+    "HTTP requests answered, by route and status.",
+    ["method", "route", "status"],
+)
+LATENCY = Histogram(
+    "undersign_http_request_duration_seconds",
+    "Time to answer a request, by route.",
+    ["method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+RATE_LIMITED = Counter(
+    "undersign_rate_limited_requests",
+    "Requests refused with 429 by a rate limit, by route.",
+    ["route"],
+)
+MAIL_SENT = Counter("undersign_mail_sent", "Emails handed to the mail server.")
+MAIL_FAILURES = Counter(
+    "undersign_mail_failures",
+    "Emails that could not be sent: 'temporary' waits and is retried, 'refused' is dropped "
+    "(5xx), 'given_up' ran out of attempts.",
+    ["reason"],
+)
+
+bp = Blueprint("metrics", __name__)
+
+
+def init_app(app: Flask) -> None:
+    """Time and count every request; serve /metrics."""
+
+    @app.before_request
+    def _start_timer() -> None:
+        g.metrics_started = time.perf_counter()
+
+    @app.after_request
+    def _observe(response: Response) -> Response:
+        started = g.get("metrics_started")
+        if started is None:
+            return response
+        name = route()
+        REQUESTS.labels(request.method, name, str(response.status_code)).inc()
+        LATENCY.labels(request.method, name).observe(time.perf_counter() - started)
+        if response.status_code == 429:
+            RATE_LIMITED.labels(name).inc()
+        return response
+
+    app.register_blueprint(bp)
+
+
+@bp.get("/metrics")
+def metrics() -> Response:
+    registry = CollectorRegistry()
+    if os.environ.get(METRICS_DIR):
+        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    else:
+        registry.register(_ThisProcess())
+    registry.register(_Stored())
+    return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+
+
+class _ThisProcess:
+    """This process's counters, when no other process shares them."""
+
+    def describe(self) -> list[Metric]:
+        return []  # nothing to check for clashes; saves collecting at registration
+
+    def collect(self) -> Iterator[Metric]:
+        yield from REGISTRY.collect()
+
+
+class _Stored:
+    """Gauges read from the database at scrape time: the same on every instance."""
+
+    def describe(self) -> list[Metric]:
+        return []
+
+    def collect(self) -> Iterator[Metric]:
+        now = utcnow()
+        with database(current_app).sessions() as session:
+            by_state = session.execute(
+                select(Signature.status, func.count()).group_by(Signature.status)
+            ).all()
+            invalidated = session.scalar(
+                select(func.count()).where(Signature.invalidated_at.is_not(None))
+            )
+            flagged = session.scalar(select(func.count()).where(Signature.flagged.is_(True)))
+            depth, oldest, failing = session.execute(
+                select(
+                    func.count(OutboxMessage.id),
+                    func.min(OutboxMessage.created_at),
+                    func.count(OutboxMessage.last_error),
+                )
+            ).one()
+        states = GaugeMetricFamily(
+            "undersign_signatures", "Signatures stored, by state.", labels=["state"]
+        )
+        counted = dict.fromkeys(("pending", "verified", "withdrawn"), 0)
+        counted.update({status: n for status, n in by_state})
+        for state, n in sorted(counted.items()):
+            states.add_metric([state], n)
+        yield states
+        yield GaugeMetricFamily(
+            "undersign_signatures_invalidated",
+            "Signatures an organiser invalidated (not counted, whatever their state).",
+            value=invalidated or 0,
+        )
+        yield GaugeMetricFamily(
+            "undersign_signatures_flagged",
+            "Signatures flagged for review (many from one network address).",
+            value=flagged or 0,
+        )
+        yield GaugeMetricFamily(
+            "undersign_outbox_depth", "Emails waiting in the outbox.", value=depth
+        )
+        age = 0.0
+        if oldest is not None:
+            age = max((now - oldest).total_seconds(), 0.0)
+        yield GaugeMetricFamily(
+            "undersign_outbox_oldest_age_seconds",
+            "Age of the oldest email still waiting in the outbox (0 when empty).",
+            value=age,
+        )
+        yield GaugeMetricFamily(
+            "undersign_outbox_failing",
+            "Emails in the outbox whose last attempt failed and that wait for a retry.",
+            value=failing,
+        )

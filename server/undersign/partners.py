@@ -1,0 +1,101 @@
+"""Partner organisations: their source code, name, allowed origins and the snippet to embed."""
+
+from __future__ import annotations
+
+import re
+from html import escape
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from undersign.auth import SOURCE
+from undersign.models import Partner
+
+
+class InvalidPartner(ValueError):
+    pass
+
+
+class PartnerNotFound(LookupError):
+    pass
+
+
+def find(session: Session, code: str) -> Partner:
+    partner = session.scalar(select(Partner).where(Partner.code == code))
+    if partner is None:
+        raise PartnerNotFound(code)
+    return partner
+
+
+def listed(session: Session) -> list[Partner]:
+    return list(session.scalars(select(Partner).order_by(Partner.code)))
+
+
+def create(session: Session, code: str, name: str, allowed_origins: list[str]) -> Partner:
+    """Add a partner; the caller commits."""
+    if not SOURCE.fullmatch(code):
+        raise InvalidPartner("the code must be 1-40 lowercase letters, digits and hyphens")
+    if session.scalar(select(Partner.id).where(Partner.code == code)) is not None:
+        raise InvalidPartner(f"a partner with the code {code!r} exists already")
+    partner = Partner(code=code, name=_name(name), allowed_origins=_origins(allowed_origins))
+    session.add(partner)
+    session.flush()
+    return partner
+
+
+def update(
+    partner: Partner, name: str | None = None, allowed_origins: list[str] | None = None
+) -> None:
+    if name is not None:
+        partner.name = _name(name)
+    if allowed_origins is not None:
+        partner.allowed_origins = _origins(allowed_origins)
+
+
+def _name(name: str) -> str:
+    name = name.strip()
+    if not 1 <= len(name) <= 120:
+        raise InvalidPartner("the name must be 1-120 characters")
+    return name
+
+
+ORIGIN = re.compile(r"https?://[^/\s?#]+")
+
+
+def _origins(origins: list[str]) -> list[str]:
+    cleaned = []
+    for origin in origins:
+        origin = origin.strip().rstrip("/")
+        parts = urlsplit(origin)
+        if not ORIGIN.fullmatch(origin) or parts.path:
+            raise InvalidPartner(f"{origin!r} is not an origin like https://example.org")
+        cleaned.append(origin)
+    return sorted(set(cleaned))
+
+
+def embed(base_url: str, code: str, slug: str, lang: str = "en") -> dict[str, str]:
+    """Return the two ways a partner puts a petition on its site, ready to copy."""
+    base, code, slug, lang = (escape(part, quote=True) for part in (base_url, code, slug, lang))
+    return {
+        "widget": (
+            f'<script src="{base}/widget.js" defer></script>\n'
+            f'<undersign-petition petition="{slug}" lang="{lang}" source="{code}">'
+            "</undersign-petition>"
+        ),
+        "iframe": (
+            f'<iframe src="{base}/embed/{slug}?lang={lang}&amp;source={code}" '
+            'width="100%" height="640" style="border:0"></iframe>'
+        ),
+    }
+
+
+def describe(partner: Partner, base_url: str, slug: str | None) -> dict[str, Any]:
+    return {
+        "code": partner.code,
+        "name": partner.name,
+        "allowed_origins": partner.allowed_origins,
+        "created_at": partner.created_at.isoformat(),
+        "embed": embed(base_url, partner.code, slug) if slug else None,
+    }

@@ -1,0 +1,174 @@
+"""Webhooks: each verified signature POSTed to a partner's or a petition's endpoint, signed.
+
+Deliveries ride the outbox, like emails: written in the transaction that
+verifies, claimed by the mailer, retried with the same backoff, and built
+when they are sent, so a signature withdrawn meanwhile is never delivered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+import time
+import urllib.error
+import urllib.request
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import false, or_, select
+from sqlalchemy.orm import Session, selectinload, sessionmaker
+
+from undersign import moderation
+from undersign.auth import Rights
+from undersign.mail import outbox
+from undersign.models import Partner, Petition, Signature, Webhook
+
+log = logging.getLogger(__name__)
+
+KIND = "webhook"
+SIGNATURE_HEADER = "X-Undersign-Signature"
+TIMESTAMP_HEADER = "X-Undersign-Timestamp"
+TIMEOUT_SECONDS = 10
+
+
+class InvalidWebhook(ValueError):
+    pass
+
+
+class WebhookNotFound(LookupError):
+    pass
+
+
+def create(
+    session: Session, url: str, *, partner: Partner | None = None, petition: Petition | None = None
+) -> Webhook:
+    """Add an endpoint for one partner or one petition; the caller commits."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 500:
+        raise InvalidWebhook("the URL must be http(s)://… and at most 500 characters")
+    if (partner is None) == (petition is None):
+        raise InvalidWebhook("a webhook belongs to exactly one partner or one petition")
+    webhook = Webhook(url=url, secret=secrets.token_hex(32), partner=partner, petition=petition)
+    session.add(webhook)
+    session.flush()
+    return webhook
+
+
+def listed(session: Session) -> list[Webhook]:
+    query = select(Webhook).options(selectinload(Webhook.partner), selectinload(Webhook.petition))
+    return list(session.scalars(query.order_by(Webhook.id)))
+
+
+def find(session: Session, webhook_id: int) -> Webhook:
+    webhook = session.get(Webhook, webhook_id)
+    if webhook is None:
+        raise WebhookNotFound(webhook_id)
+    return webhook
+
+
+def describe(webhook: Webhook, with_secret: bool = False) -> dict[str, Any]:
+    described = {
+        "id": webhook.id,
+        "url": webhook.url,
+        "partner": webhook.partner.code if webhook.partner else None,
+        "petition": webhook.petition.slug if webhook.petition else None,
+        "created_at": webhook.created_at.isoformat(),
+    }
+    if with_secret:
+        described["secret"] = webhook.secret
+    return described
+
+
+def enqueue_for(session: Session, signature: Signature, now: datetime) -> None:
+    """Queue a delivery to every endpoint that follows this newly verified signature."""
+    follows = or_(
+        Webhook.petition_id == signature.petition_id,
+        Partner.code == signature.source if signature.source else false(),
+    )
+    query = select(Webhook.id).outerjoin(Partner, Webhook.partner_id == Partner.id).where(follows)
+    for webhook_id in session.scalars(query):
+        outbox.enqueue(session, KIND, signature.id, now, webhook_id=webhook_id)
+
+
+def rights_of(webhook: Webhook) -> Rights:
+    """A partner's endpoint gets exactly what that partner's token would see."""
+    partner = webhook.partner.code if webhook.partner else None
+    return Rights(name=f"webhook:{webhook.id}", partner=partner)
+
+
+def payload(webhook: Webhook, signature: Signature) -> bytes:
+    body = {
+        "event": "signature.verified",
+        "petition": signature.petition.slug,
+        "signature": moderation.describe(signature, rights_of(webhook)),
+    }
+    return json.dumps(body, ensure_ascii=False).encode()
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """Return the header value a receiver recomputes: HMAC-SHA256 of "timestamp.body"."""
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def post(url: str, secret: str, body: bytes) -> None:
+    """POST one delivery; raise on anything but a 2xx answer."""
+    timestamp = str(int(time.time()))
+    request = urllib.request.Request(  # noqa: S310  # the scheme is checked at creation
+        url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "User-Agent": "Undersign-Webhook",
+            TIMESTAMP_HEADER: timestamp,
+            SIGNATURE_HEADER: sign(secret, timestamp, body),
+        },
+    )
+    with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS):  # noqa: S310
+        pass
+
+
+def deliver(sessions: sessionmaker[Session], claims: list[outbox.Claim], now: datetime) -> int:
+    """Send claimed webhook deliveries one by one; failures wait and are tried again."""
+    delivered, finished = 0, []
+    for claim in claims:
+        with sessions() as session:
+            signature = session.get(Signature, claim.signature_id or 0)
+            webhook = session.get(Webhook, claim.webhook_id or 0)
+            if signature is None or webhook is None or not signature.counts:
+                finished.append(claim.id)  # withdrawn, invalidated or unhooked meanwhile
+                continue
+            url, secret, body = webhook.url, webhook.secret, payload(webhook, signature)
+        try:
+            post(url, secret, body)
+        except urllib.error.HTTPError as error:
+            if 400 <= error.code < 500 and error.code not in (408, 429):
+                log.warning(
+                    "webhook %s refused delivery %s (%s)", claim.webhook_id, claim.id, error.code
+                )
+                finished.append(claim.id)
+            else:
+                _later(sessions, claim, f"HTTP {error.code}", now)
+            continue
+        except (urllib.error.URLError, OSError) as error:
+            _later(sessions, claim, type(error).__name__, now)
+            continue
+        delivered += 1
+        finished.append(claim.id)
+    outbox.done(sessions, finished)
+    return delivered
+
+
+def _later(
+    sessions: sessionmaker[Session], claim: outbox.Claim, reason: str, now: datetime
+) -> None:
+    log.warning(
+        "webhook %s unreachable (%s); delivery %s waits", claim.webhook_id, reason, claim.id
+    )
+    for given_up in outbox.retry_later(sessions, [claim], reason, now):
+        log.error("webhook delivery %s given up after %d attempts", given_up.id, given_up.attempts)

@@ -1,0 +1,80 @@
+"""Creating, editing, opening and closing petitions through the organiser API."""
+
+from __future__ import annotations
+
+NEW = {
+    "slug": "clean-water",
+    "texts": {
+        "en": {"title": "Clean water", "summary": "Fix the pipes.", "target": "The Akimat"},
+        "ru": {"title": "Чистая вода", "summary": "Почините трубы."},
+    },
+    "goal": 1000,
+    "closes_at": "2031-01-01T00:00:00+00:00",
+}
+
+
+def test_an_organiser_creates_a_petition_that_the_public_sees_in_each_language(
+    client, organiser
+):
+    created = organiser.post("/petitions", NEW)
+    assert created.status_code == 201
+    assert created.json["slug"] == "clean-water" and created.json["is_open"] is True
+    english = client.get("/api/v1/petitions/clean-water?lang=en").json
+    russian = client.get("/api/v1/petitions/clean-water?lang=ru").json
+    assert english["title"] == "Clean water" and english["target"] == "The Akimat"
+    assert russian["title"] == "Чистая вода" and russian["goal"] == 1000
+    assert english["closes_at"].startswith("2031-01-01")
+
+
+def test_editing_changes_only_what_is_sent(client, organiser):
+    organiser.post("/petitions", NEW)
+    edited = organiser.patch("/petitions/clean-water", {"goal": 5000})
+    assert edited.status_code == 200 and edited.json["goal"] == 5000
+    assert edited.json["texts"]["ru"]["title"] == "Чистая вода"
+    texts = {**NEW["texts"], "kk": {"title": "Таза су"}}
+    organiser.patch("/petitions/clean-water", {"texts": texts, "closes_at": None})
+    kazakh = client.get("/api/v1/petitions/clean-water?lang=kk").json
+    assert kazakh["title"] == "Таза су" and kazakh["closes_at"] is None and kazakh["goal"] == 5000
+
+
+def test_invalid_petitions_are_422_with_the_reason(organiser, petition):
+    taken = organiser.post("/petitions", {**NEW, "slug": petition})
+    assert taken.status_code == 422 and "exists already" in taken.json["error"]["message"]
+    untitled = organiser.post("/petitions", {**NEW, "texts": {"en": {"summary": "?"}}})
+    assert untitled.status_code == 422 and "title" in untitled.json["error"]["message"]
+    assert organiser.post("/petitions", {**NEW, "goal": -3}).json["error"]["fields"] == {
+        "goal": "goal must be a positive whole number"
+    }
+    bad_date = organiser.patch(f"/petitions/{petition}", {"closes_at": "next tuesday"})
+    assert bad_date.status_code == 422
+    assert organiser.patch("/petitions/nope", {"goal": 3}).status_code == 404
+
+
+def test_closing_stops_signing_and_opening_resumes_it(signer, organiser):
+    closed = organiser.post("/petitions/test-petition/close")
+    assert closed.json["status"] == "closed" and closed.json["is_open"] is False
+    assert signer.sign(email="late@example.org").status_code == 409
+    organiser.post("/petitions/test-petition/open")
+    assert signer.sign(email="late@example.org").status_code == 202
+
+
+def test_the_list_shows_every_petition_with_its_counts(signer, organiser):
+    signer.sign_and_confirm("one@example.org")
+    signer.sign(email="two@example.org")
+    listed = organiser.get("/petitions").json["petitions"]
+    assert [p["slug"] for p in listed] == ["test-petition"]
+    counts = listed[0]["counts"]
+    assert counts["verified"] == 1 and counts["pending"] == 1
+
+
+def test_the_dashboard_shows_counts_days_countries_sources_and_queues(signer, organiser):
+    signer.sign_and_confirm("one@example.org", country="KZ", source="kz-union", comment="Hi")
+    signer.sign_and_confirm("two@example.org", country="RU")
+    signer.sign(email="three@example.org")
+    board = organiser.get("/petitions/test-petition/dashboard").json
+    assert board["petition"]["counts"]["verified"] == 2
+    assert board["petition"]["counts"]["pending"] == 1
+    assert board["by_country"] == {"KZ": 1, "RU": 1}
+    assert board["by_source"] == {"direct": 1, "kz-union": 1}
+    assert sum(day["count"] for day in board["by_day"]) == 2
+    assert board["queues"] == {"review": 0, "comments": 1}

@@ -1,0 +1,140 @@
+"""Who may do what: no token, a wrong or revoked one, a partner's token outside its share."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from undersign import auth
+from undersign.db import database
+
+ROUTES = [
+    ("get", "/api/v1/admin/petitions"),
+    ("get", "/api/v1/admin/petitions/test-petition/signatures"),
+    ("get", "/api/v1/admin/petitions/test-petition/export"),
+    ("post", "/api/v1/admin/petitions"),
+    ("post", "/api/v1/admin/signatures/1/invalidate"),
+    ("get", "/api/v1/admin/audit"),
+]
+ORGANISERS_ONLY = [
+    ("post", "/petitions", {"slug": "x", "texts": {"en": {"title": "X"}}}),
+    ("patch", "/petitions/test-petition", {"goal": 5}),
+    ("post", "/petitions/test-petition/close", {}),
+    ("post", "/signatures/1/invalidate", {"reason": "duplicate"}),
+    ("post", "/signatures/1/comment", {"decision": "approved"}),
+    ("get", "/partners", None),
+    ("post", "/partners", {"code": "kz-union", "name": "Union"}),
+    ("get", "/webhooks", None),
+    ("post", "/webhooks", {"url": "http://127.0.0.1:9/", "petition": "test-petition"}),
+    ("get", "/audit", None),
+    ("get", "/petitions/test-petition/handover", None),
+]
+
+
+def call(client, method, path, headers):
+    return getattr(client, method)(path, json={}, headers=headers)
+
+
+@pytest.mark.parametrize(("method", "path"), ROUTES)
+def test_no_token_is_401(client, petition, method, path):
+    answer = call(client, method, path, {})
+    assert answer.status_code == 401
+    assert answer.json["error"]["code"] == "unauthorized"
+    assert answer.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize(("method", "path"), ROUTES)
+def test_a_wrong_token_is_401(client, petition, organiser, method, path):
+    wrong = organiser.token[:-2] + ("aa" if not organiser.token.endswith("aa") else "bb")
+    assert call(client, method, path, {"Authorization": f"Bearer {wrong}"}).status_code == 401
+    basic = {"Authorization": f"Basic {organiser.token}"}
+    assert call(client, method, path, basic).status_code == 401
+
+
+@pytest.mark.parametrize(("method", "path"), ROUTES)
+def test_a_revoked_token_is_401(app, client, petition, organiser, method, path):
+    with database(app).sessions.begin() as session:
+        auth.revoke(session, "campaign-office")
+    assert call(client, method, path, organiser.headers()).status_code == 401
+
+
+def test_the_token_in_a_url_is_not_accepted(client, petition, organiser):
+    answer = client.get(f"/api/v1/admin/petitions?token={organiser.token}")
+    assert answer.status_code == 401
+
+
+def test_no_cross_origin_reads_or_preflights(client, petition, organiser):
+    origin = {"Origin": "https://evil.example"}
+    answer = client.get("/api/v1/admin/petitions", headers={**organiser.headers(), **origin})
+    assert answer.status_code == 200
+    assert "Access-Control-Allow-Origin" not in answer.headers
+    preflight = client.options(
+        "/api/v1/admin/petitions",
+        headers={**origin, "Access-Control-Request-Method": "GET"},
+    )
+    assert "Access-Control-Allow-Origin" not in preflight.headers
+
+
+@pytest.mark.parametrize(("method", "path", "body"), ORGANISERS_ONLY)
+def test_a_partner_token_may_not_manage(client, petition, as_partner, method, path, body):
+    partner = as_partner("kz-union")
+    if method == "get":
+        answer = partner.get(path)
+    else:
+        answer = getattr(partner, method)(path, body)
+    assert answer.status_code == 403
+    assert answer.json["error"]["code"] == "forbidden"
+
+
+@pytest.fixture
+def collected(signer):
+    """Four verified signers: two per partner, one of each with contact consent."""
+    signer.sign_and_confirm("ally@example.org", name="Ally Union", source="kz-union",
+                            contact_consent=True)
+    signer.sign_and_confirm("bek@example.org", name="Bek Union", source="kz-union")
+    signer.sign_and_confirm("cora@example.org", name="Cora Other", source="other-org",
+                            contact_consent=True)
+    signer.sign_and_confirm("dan@example.org", name="Dan Direct")
+    return signer
+
+
+def test_a_partner_sees_only_its_own_signatures(collected, as_partner, organiser):
+    partner = as_partner("kz-union")
+    seen = partner.signatures("test-petition")
+    assert sorted(s["source"] for s in seen) == ["kz-union", "kz-union"]
+    assert len(organiser.signatures("test-petition")) == 4
+    other = partner.get("/petitions/test-petition/signatures", source="other-org")
+    assert other.status_code == 403
+
+
+def test_a_partner_sees_personal_data_only_of_signers_who_consented(collected, as_partner):
+    seen = {s["email"]: s for s in as_partner("kz-union").signatures("test-petition")}
+    assert seen["ally@example.org"]["name"] == "Ally Union"
+    hidden = seen[None]
+    assert hidden["name"] is None and hidden["city"] is None and hidden["personal_data"] is False
+    assert hidden["country"] == "KZ"
+
+
+def test_a_partner_export_holds_its_share_without_unconsented_personal_data(
+    collected, as_partner
+):
+    partner = as_partner("kz-union")
+    answer = partner.get("/petitions/test-petition/export", format="csv")
+    assert answer.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(answer.get_data(as_text=True))))
+    assert {row["source"] for row in rows} == {"kz-union"}
+    names = sorted(row["name"] for row in rows)
+    assert names == ["", "Ally Union"]
+    assert "bek@example.org" not in answer.get_data(as_text=True)
+    refused = partner.get("/petitions/test-petition/export", source="other-org")
+    assert refused.status_code == 403
+
+
+def test_a_partner_counts_only_its_share(collected, as_partner, organiser):
+    mine = as_partner("kz-union").get("/petitions")
+    assert mine.json["petitions"][0]["counts"]["verified"] == 2
+    everything = organiser.get("/petitions")
+    assert everything.json["petitions"][0]["counts"]["verified"] == 4
+

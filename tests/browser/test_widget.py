@@ -1,0 +1,219 @@
+"""The widget on a partner's page: a person signs, confirms by email, and sees the count move."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import SLUG, Partner, Service, axe_violations, screenshot, texts
+
+# Latin words that may stay on a Russian or Kazakh screen: brand names, the example address.
+LATIN_ALLOWED = {"WhatsApp", "Telegram", "name", "example", "org"}
+
+
+def widget(page: Any) -> Any:
+    return page.locator("undersign-petition").first
+
+
+def english_left(page: Any) -> set[str]:
+    """Return the Latin words the person can read inside the widget."""
+    text = widget(page).evaluate("element => element.shadowRoot.querySelector('.card').innerText")
+    return set(re.findall(r"[A-Za-z]{3,}", text)) - LATIN_ALLOWED
+
+
+def fill_the_form(page: Any, name: str, email: str) -> None:
+    page.get_by_label(texts_of(page)["form"]["name"]).fill(name)
+    page.get_by_label(texts_of(page)["form"]["email"]).fill(email)
+    page.locator("undersign-petition select[name=country]").select_option("KZ")
+    page.locator("undersign-petition textarea[name=comment]").fill("Солидарность!")
+    page.get_by_label(texts_of(page)["form"]["public"]).check()
+
+
+def texts_of(page: Any) -> dict[str, Any]:
+    return texts(widget(page).get_attribute("lang") or "en")
+
+
+@pytest.mark.parametrize("lang", ["en", "ru", "kk"])
+def test_a_person_signs_on_a_partner_site_confirms_and_the_count_goes_up(
+    service: Service, partner: Partner, page: Any, lang: str
+) -> None:
+    t = texts(lang)
+    page.goto(partner.widget_page(service, lang, source="kz-union"))
+    form = widget(page).locator("form")
+    expect(form.locator("[type=submit]")).to_have_text(t["form"]["submit"])
+    expect(widget(page).locator(".count")).to_contain_text("0")
+    if lang != "en":
+        assert not english_left(page), f"English left on screen: {english_left(page)}"
+    assert axe_violations(page) == []
+    screenshot(page, f"widget-{lang}-1-form")
+
+    # Sending an empty form shows each problem beside its field, in the person's language.
+    form.locator("[type=submit]").click()
+    name_error = widget(page).locator("#name-error")
+    expect(name_error).to_have_text(t["errors"]["required"])
+    expect(widget(page).locator("#name")).to_have_attribute("aria-invalid", "true")
+    expect(widget(page).locator("#name")).to_be_focused()
+    expect(widget(page).locator(".status")).to_have_text(t["errors"]["summary"])
+    if lang != "en":
+        assert not english_left(page), f"English left on screen: {english_left(page)}"
+    screenshot(page, f"widget-{lang}-2-errors")
+
+    fill_the_form(page, "Aigerim Bekova", f"aigerim.{lang}@example.org")
+    form.locator("[type=submit]").click()
+    expect(widget(page).locator(".done h3").first).to_have_text(t["sign"]["success_heading"])
+    expect(widget(page).locator(".done")).to_contain_text(t["sign"]["success"])
+    expect(widget(page).get_by_role("link", name="Telegram")).to_be_visible()
+    if lang != "en":
+        assert not english_left(page), f"English left on screen: {english_left(page)}"
+    screenshot(page, f"widget-{lang}-3-check-your-inbox")
+
+    email = service.deliver()
+    assert service.signatures()[0].source == "kz-union"
+    assert service.signatures()[0].locale == lang
+    confirmation = page.context.new_page()
+    confirmation.goto(service.link(email))
+    expect(confirmation.locator("h1")).to_have_text(t["token"]["verify_heading"])
+    screenshot(confirmation, f"verify-{lang}-1-button")
+    confirmation.get_by_role("button", name=t["token"]["verify_button"]).click()
+    expect(confirmation.locator("h1")).to_have_text(t["token"]["verified_heading"])
+    screenshot(confirmation, f"verify-{lang}-2-confirmed")
+    confirmation.close()
+
+    page.bring_to_front()
+    one = t["petition"]["count"]["one"].format(count=1)
+    expect(widget(page).locator(".count")).to_contain_text(one, timeout=20_000)
+    expect(widget(page).get_by_role("progressbar")).to_have_attribute("aria-valuenow", "1")
+    screenshot(page, f"widget-{lang}-4-counted")
+
+
+def test_the_widget_fits_a_phone(service: Service, partner: Partner, context_factory: Any) -> None:
+    phone = context_factory(viewport={"width": 360, "height": 640}, is_mobile=True)
+    page = phone.new_page()
+    page.goto(partner.widget_page(service, "ru"))
+    expect(widget(page).locator("[type=submit]")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    widget(page).locator("summary").click()  # the full text opens and still fits
+    expect(widget(page).locator("details p").first).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    screenshot(page, "widget-ru-phone")
+
+
+def test_several_widgets_live_on_one_page_without_leaking(
+    service: Service, partner: Partner, page: Any
+) -> None:
+    body = (
+        f'<undersign-petition petition="{SLUG}" lang="en"></undersign-petition>'
+        f'<undersign-petition petition="{SLUG}" lang="kk" class="green"></undersign-petition>'
+    )
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.goto(
+        partner.page(
+            "two",
+            body,
+            head=f'<script src="{service.url}/widget.js" defer></script>',
+            style=".green { --undersign-accent: #1e6b34; } button { background: yellow; }",
+        )
+    )
+    widgets = page.locator("undersign-petition")
+    expect(widgets.nth(0).locator("[type=submit]")).to_have_text(texts("en")["form"]["submit"])
+    expect(widgets.nth(1).locator("[type=submit]")).to_have_text(texts("kk")["form"]["submit"])
+
+    # Themed by a custom property; the host's own button style does not reach inside.
+    background = (
+        widgets.nth(1)
+        .locator("[type=submit]")
+        .evaluate("button => getComputedStyle(button).backgroundColor")
+    )
+    assert background == "rgb(30, 107, 52)"
+    # Nothing leaks onto the host page: no globals, no styles, no cookies.
+    new_globals = page.evaluate(
+        "Object.getOwnPropertyNames(window).filter(name => !window.globalsBefore.includes(name))"
+    )
+    assert new_globals == ["globalsBefore"]  # the test page's own note, nothing else
+    assert page.evaluate("document.styleSheets.length") == 1  # the partner's own
+    assert page.evaluate("document.cookie") == ""
+    assert page.context.cookies() == []
+    # Only the service is asked, and only for the script, the words and the petition.
+    asked = [url for url in requests if not url.startswith(partner.url)]
+    assert all(url.startswith(service.url) for url in asked)
+    assert len(asked) <= 5, asked  # widget.js, en + kk words, the petition in each language
+
+    # Each widget keeps its own form: signing in one leaves the other as it was.
+    first = widgets.nth(0)
+    first.locator("#name").fill("Dana")
+    assert widgets.nth(1).locator("#name").input_value() == ""
+    assert axe_violations(page) == []
+    screenshot(page, "widget-two-on-one-page")
+
+
+def test_the_widget_explains_a_closed_petition_a_flood_and_being_offline(
+    service: Service, partner: Partner, page: Any
+) -> None:
+    t = texts("ru")
+    page.goto(partner.widget_page(service, "ru"))
+    w = widget(page)
+    expect(w.locator("[type=submit]")).to_be_visible()
+    w.locator("#name").fill("Dana Test")
+    w.locator("#email").fill("dana@example.org")
+    w.locator("select").select_option("KZ")
+
+    page.context.set_offline(True)
+    w.locator("[type=submit]").click()
+    expect(w.locator(".status")).to_have_text(t["sign"]["offline"])
+    page.context.set_offline(False)
+
+    page.route(
+        "**/signatures",
+        lambda route: route.fulfill(
+            status=429,
+            headers={"Retry-After": "60", "Access-Control-Allow-Origin": "*"},
+            json={"error": {"code": "rate_limited", "message": "Too many"}},
+        ),
+    )
+    w.locator("[type=submit]").click()
+    expect(w.locator(".status")).to_have_text(t["sign"]["rate_limited"])
+    screenshot(page, "widget-ru-rate-limited")
+    page.unroute("**/signatures")
+
+    service.close_petition()
+    w.locator("[type=submit]").click()
+    expect(w.locator(".status")).to_have_text(t["sign"]["closed"])
+    assert service.signatures() == []
+
+    page.reload()
+    expect(widget(page).locator(".status")).to_have_text(t["sign"]["closed"])
+    expect(widget(page).locator("form")).to_have_count(0)
+    screenshot(page, "widget-ru-closed")
+
+
+def test_the_widget_can_be_used_by_keyboard_alone(
+    service: Service, partner: Partner, page: Any
+) -> None:
+    page.goto(partner.widget_page(service, "en"))
+    w = widget(page)
+    expect(w.locator("[type=submit]")).to_be_visible()
+    w.locator("summary").focus()
+    page.keyboard.press("Enter")  # opens the full text
+    expect(w.locator("details")).to_have_attribute("open", "")
+    page.keyboard.press("Tab")
+    expect(w.locator("#name")).to_be_focused()
+    page.keyboard.type("Aigerim Bekova")
+    page.keyboard.press("Tab")
+    page.keyboard.type("kb@example.org")
+    page.keyboard.press("Tab")
+    expect(w.locator("select")).to_be_focused()
+    w.locator("select").select_option("KZ")  # a select's own keys differ by platform
+    for _ in range(3):  # city, postcode, message
+        page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Space")
+    expect(w.locator("#public")).to_be_checked()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")  # past the consent, over the hidden honeypot, to the button
+    expect(w.locator("[type=submit]")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(w.locator(".done h3").first).to_be_focused()
