@@ -10,7 +10,6 @@ import argparse
 
 from flask import Flask, jsonify, request
 from flask.typing import ResponseReturnValue
-
 from undersign.server import run_gunicorn
 
 

@@ -98,9 +98,10 @@ button[disabled] { opacity: .7; cursor: progress; }
     return localeTexts.get(locale);
   }
 
-  // Browsers without Kazakh number data would group "10,000"; Russian groups as Kazakh does.
+  // Some browsers' trimmed locale data groups Kazakh numbers "10,000"; Russian groups as Kazakh does.
   function numberFormat(locale) {
-    return new Intl.NumberFormat(locale === "kk" ? ["kk", "ru"] : locale);
+    const format = new Intl.NumberFormat(locale);
+    return locale === "kk" && format.format(1000).includes(",") ? new Intl.NumberFormat("ru") : format;
   }
 
   function fill(template, values) {
@@ -124,6 +125,15 @@ button[disabled] { opacity: .7; cursor: progress; }
       super();
       this.attachShadow({ mode: "open" });
       this.refresh = this.refresh.bind(this);
+    }
+
+    static get observedAttributes() {
+      return ["petition", "lang"];
+    }
+
+    // A host page that switches language or petition after load gets the widget redrawn.
+    attributeChangedCallback(name, before, after) {
+      if (this.started && before !== after) this.load();
     }
 
     connectedCallback() {

@@ -86,8 +86,10 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     engine = create_engine(url)
     with engine.begin() as connection:
         tables = connection.scalars(
-            text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                 "AND tablename <> 'alembic_version'")
+            text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                "AND tablename <> 'alembic_version'"
+            )
         ).all()
         connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
     engine.dispose()
@@ -223,7 +225,11 @@ def create_petition(app: Flask) -> str:
             session,
             "test-petition",
             {
-                "en": {"title": "Save the plant", "summary": "Keep it open.", "target": "The Ministry"},
+                "en": {
+                    "title": "Save the plant",
+                    "summary": "Keep it open.",
+                    "target": "The Ministry",
+                },
                 "ru": {"title": "Спасите завод", "summary": "Пусть работает."},
                 "kk": {"title": "Зауытты сақтаңыз"},
             },

@@ -218,3 +218,21 @@ def test_an_expired_link_offers_to_sign_again(
     assert page.status_code == 410
     assert "This link has expired" in page.text
     assert f'href="/p/{petition}?lang=en#sign"' in page.text
+
+
+def test_a_partner_link_to_the_petition_page_records_the_partner(
+    client: FlaskClient, petition: str
+) -> None:
+    page = client.get(f"/p/{petition}?source=kz-union")
+    assert 'name="source" value="kz-union"' in page.text
+
+
+def test_the_no_javascript_answer_links_languages_back_to_the_page(
+    client: FlaskClient, petition: str
+) -> None:
+    answer = client.post(
+        f"/api/v1/petitions/{petition}/signatures?lang=ru", data={"name": "", "locale": "ru"}
+    )
+    assert answer.status_code == 422
+    assert "Заполните это поле." in answer.text
+    assert f'href="/p/{petition}?lang=kk"' in answer.text  # not back to the API's address

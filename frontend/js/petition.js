@@ -4,8 +4,10 @@
   "use strict";
   const REFRESH_MS = 10000;
   const locale = document.documentElement.lang;
-  // Browsers without Kazakh number data would group "10,000"; Russian groups as Kazakh does.
-  const number = new Intl.NumberFormat(locale === "kk" ? ["kk", "ru"] : locale);
+  // Some browsers' trimmed locale data groups Kazakh numbers "10,000"; Russian groups as Kazakh does.
+  const localFormat = new Intl.NumberFormat(locale);
+  const number =
+    locale === "kk" && localFormat.format(1000).includes(",") ? new Intl.NumberFormat("ru") : localFormat;
   const plural = new Intl.PluralRules(locale);
 
   function fill(template, values) {

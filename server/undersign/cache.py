@@ -15,6 +15,7 @@ log = logging.getLogger(__name__)
 
 class Cache(Protocol):
     def get(self, key: str) -> str | None: ...
+    def get_near(self, key: str, seconds: float) -> str | None: ...
     def set(self, key: str, value: str, ttl: int) -> None: ...
     def delete(self, key: str) -> None: ...
 
@@ -34,7 +35,10 @@ class MemoryCache:
                 return None
             return entry[1]
 
-    def set(self, key: str, value: str, ttl: int) -> None:
+    def get_near(self, key: str, seconds: float) -> str | None:
+        return self.get(key)  # this memory is as near as it gets
+
+    def set(self, key: str, value: str, ttl: float) -> None:
         with self._lock:
             self._entries[key] = (time.monotonic() + ttl, value)
 
@@ -53,6 +57,7 @@ class RedisCache:
     def __init__(self, url: str) -> None:
         self._redis = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
         self._local = MemoryCache()
+        self._near = MemoryCache()
 
     def get(self, key: str) -> str | None:
         try:
@@ -61,6 +66,19 @@ class RedisCache:
             log.warning("cache read fell back to memory: %s", type(error).__name__)
             return self._local.get(key)
         return value.decode() if isinstance(value, bytes) else None
+
+    def get_near(self, key: str, seconds: float) -> str | None:
+        """Return what this process read from Redis less than `seconds` ago, else read it.
+
+        For values polled far more often than they change (a petition's count):
+        most reads then cost no round trip, at the price of `seconds` more staleness.
+        """
+        value = self._near.get(key)
+        if value is None:
+            value = self.get(key)
+            if value is not None:
+                self._near.set(key, value, seconds)
+        return value
 
     def set(self, key: str, value: str, ttl: int) -> None:
         self._local.set(key, value, ttl)
@@ -71,6 +89,7 @@ class RedisCache:
 
     def delete(self, key: str) -> None:
         self._local.delete(key)
+        self._near.delete(key)
         try:
             self._redis.delete(key)
         except redis.RedisError as error:

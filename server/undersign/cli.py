@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -159,13 +159,23 @@ def seed_demo() -> None:
     click.echo(f"demo petition {'created' if created else 'already there'}: /p/{demo.SLUG}")
 
 
+def _moment(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+    """Read --since and --until as the API reads its since= and until=."""
+    if value is None:
+        return None
+    try:
+        return export.moment(value, until=param.name == "until")
+    except ValueError:
+        raise click.BadParameter("use an ISO date like 2026-11-27") from None
+
+
 @main.command("export")
 @click.argument("slug")
 @click.option("--format", "fmt", default="csv", type=click.Choice(export.FORMATS))
 @click.option("--status", default="verified", type=click.Choice(export.STATUSES))
 @click.option("--source", default=None, help="Only what this partner collected.")
-@click.option("--since", type=click.DateTime(), help="Signed at or after (UTC).")
-@click.option("--until", type=click.DateTime(), help="Signed before (UTC).")
+@click.option("--since", callback=_moment, help="Signed on or after this date (UTC).")
+@click.option("--until", callback=_moment, help="Signed up to this date, included (UTC).")
 @click.option("-o", "output", type=click.Path(dir_okay=False, writable=True, path_type=Path))
 def export_command(
     slug: str,
@@ -178,7 +188,7 @@ def export_command(
 ) -> None:
     """Stream a petition's signatures as CSV or JSONL."""
     sessions = database(_app()).sessions
-    filters = export.Filters(status=status, source=source, since=_utc(since), until=_utc(until))
+    filters = export.Filters(status=status, source=source, since=since, until=until)
     with export.consistent_session(sessions) as session:
         try:
             found = signing.find_petition(session, slug)
@@ -194,10 +204,6 @@ def export_command(
         else:
             with output.open("w", encoding="utf-8", newline="") as out:
                 out.writelines(chunks)
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    return moment.replace(tzinfo=UTC) if moment else None
 
 
 @main.group()

@@ -20,7 +20,14 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30})
         _make_sqlite_transactional(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    # Sessions in UTC, so timestamps arrive ready to use (models.UTCDateTime).
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=10,
+        connect_args={"options": "-c timezone=UTC"},
+    )
 
 
 def _make_sqlite_transactional(engine: Engine) -> None:

@@ -7,7 +7,7 @@ import io
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -80,6 +80,17 @@ class Filters:
         }
 
 
+def moment(text: str, *, until: bool = False) -> datetime:
+    """Read an ISO date or moment, UTC unless it says otherwise; raise ValueError if it is neither.
+
+    A bare date as `until` includes that whole day: "until 27 November" means through it.
+    """
+    parsed = datetime.fromisoformat(text)
+    if until and len(text) == len("2026-11-27"):
+        parsed += timedelta(days=1)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
 def consistent_session(sessions: sessionmaker[Session]) -> Session:
     """Open a session whose reads all see one moment, for exports; the caller closes it.
 
@@ -119,24 +130,37 @@ def count(session: Session, petition: Petition, filters: Filters, rights: Rights
     return int(session.scalar(select(func.count()).select_from(chosen)) or 0)
 
 
+def batches(
+    session: Session, petition: Petition, filters: Filters, rights: Rights = CLI
+) -> Iterator[list[list[Any]]]:
+    """Yield the exported rows BATCH at a time, each as values in COLUMNS order.
+
+    The rows come through a server-side cursor BATCH at a time, so memory
+    stays flat whether the petition has a hundred signatures or a million.
+    """
+    chosen = query(petition, filters, rights).with_only_columns(*EXPORTED)
+    result = session.execute(chosen.execution_options(yield_per=BATCH))
+    for partition in result.partitions():
+        yield [_values(row, rights) for row in partition]
+
+
 def rows(
     session: Session, petition: Petition, filters: Filters, rights: Rights = CLI
 ) -> Iterator[list[Any]]:
-    """Yield each exported row as values in COLUMNS order, through a server-side cursor."""
-    chosen = query(petition, filters, rights).with_only_columns(*EXPORTED)
-    result = session.execute(chosen.execution_options(yield_per=BATCH))
-    for row in result:
-        yield _values(row, rights)
+    """Yield each exported row as values in COLUMNS order."""
+    for batch in batches(session, petition, filters, rights):
+        yield from batch
 
 
 def _values(row: Sequence[Any], rights: Rights) -> list[Any]:
     values = list(row)
-    if not rights.may_see_personal(values[SOURCE], values[CONSENT]):
+    if rights.partner is not None and not rights.may_see_personal(values[SOURCE], values[CONSENT]):
         for index in PERSONAL:
             values[index] = None
     values[SIGNED] = values[SIGNED].isoformat()
-    if values[VERIFIED] is not None:
-        values[VERIFIED] = values[VERIFIED].isoformat()
+    verified = values[VERIFIED]
+    if verified is not None:
+        values[VERIFIED] = verified.isoformat()
     return values
 
 
@@ -147,21 +171,23 @@ def record(values: list[Any]) -> dict[str, Any]:
 def stream(
     session: Session, petition: Petition, filters: Filters, fmt: str, rights: Rights = CLI
 ) -> Iterator[str]:
-    """Yield the export in chunks, reading the rows through a server-side cursor."""
-    exported = rows(session, petition, filters, rights)
+    """Yield the export a batch of rows at a time, reading them through a server-side cursor."""
+    exported = batches(session, petition, filters, rights)
     yield from (_csv(exported) if fmt == "csv" else _jsonl(exported))
 
 
-def _csv(exported: Iterator[list[Any]]) -> Iterator[str]:
+def _csv(exported: Iterator[list[list[Any]]]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(COLUMNS)
-    for n, values in enumerate(exported, 1):
-        for index in TYPED:
-            values[index] = _cell(values[index])
-        writer.writerow(values)
-        if n % BATCH == 0:
-            yield _drain(buffer)
+    for batch in exported:
+        for values in batch:
+            for index in TYPED:
+                value = values[index]
+                if value and value[0] in FORMULA_STARTS:  # the cheap test first: most cells pass
+                    values[index] = _cell(value)
+        writer.writerows(batch)
+        yield _drain(buffer)
     yield _drain(buffer)
 
 
@@ -178,12 +204,6 @@ def _drain(buffer: io.StringIO) -> str:
     return text
 
 
-def _jsonl(exported: Iterator[list[Any]]) -> Iterator[str]:
-    lines = []
-    for values in exported:
-        lines.append(json.dumps(record(values), ensure_ascii=False))
-        if len(lines) == BATCH:
-            yield "\n".join(lines) + "\n"
-            lines = []
-    if lines:
-        yield "\n".join(lines) + "\n"
+def _jsonl(exported: Iterator[list[list[Any]]]) -> Iterator[str]:
+    for batch in exported:
+        yield "".join(json.dumps(record(values), ensure_ascii=False) + "\n" for values in batch)

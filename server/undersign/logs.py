@@ -5,17 +5,21 @@ from __future__ import annotations
 import json
 import logging
 import re
+import secrets
 import sys
 import time
-import uuid
+import traceback
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, Response, g, has_request_context, request
+from gunicorn import glogging
 
 log = logging.getLogger("undersign.requests")
 
 REQUEST_ID_HEADER = "X-Request-ID"
+QUIET_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SLOW_SECONDS = 1.0
 # A caller's id is kept only when it looks like one: anything else could smuggle
 # personal data or forged lines into the log.
 _GOOD_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
@@ -60,11 +64,14 @@ class JSONFormatter(logging.Formatter):
             entry["request_id"] = request_id
         for key, value in vars(record).items():
             if key not in _RECORD_FIELDS and key not in entry:
-                entry[key] = value
+                entry[key] = redact(value) if isinstance(value, str) else value
         if record.exc_info and record.exc_info[0] is not None:
             # The type and the place, not the text: an exception's message can
             # quote what a signer typed.
             entry["exception"] = record.exc_info[0].__name__
+            if record.exc_info[2] is not None:
+                place = traceback.extract_tb(record.exc_info[2])[-1]
+                entry["exception_at"] = f"{place.filename}:{place.lineno}"
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
@@ -75,6 +82,17 @@ def configure(level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+
+
+class GunicornLogger(glogging.Logger):  # type: ignore[misc]
+    """Gunicorn's logger without its access log.
+
+    Request lines carry the tokens of email links; the app writes its own line
+    per request, naming the route instead of the path.
+    """
+
+    def access(self, *args: Any, **kwargs: Any) -> None:
+        return None
 
 
 def gunicorn_config() -> dict[str, Any]:
@@ -92,8 +110,6 @@ def gunicorn_config() -> dict[str, Any]:
         "root": {"level": "INFO", "handlers": ["console"]},
         "loggers": {
             "gunicorn.error": {"level": "INFO", "handlers": [], "propagate": True},
-            # No access log: request lines carry the tokens of email links; the
-            # app writes its own line per request with the route, not the path.
             "gunicorn.access": {"level": "CRITICAL", "handlers": [], "propagate": False},
         },
     }
@@ -105,7 +121,7 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def _start() -> None:
         offered = request.headers.get(REQUEST_ID_HEADER, "")
-        request_id = offered if _GOOD_REQUEST_ID.fullmatch(offered) else uuid.uuid4().hex
+        request_id = offered if _GOOD_REQUEST_ID.fullmatch(offered) else secrets.token_hex(16)
         g.request_id = request_id
         g.request_started = time.perf_counter()
 
@@ -115,7 +131,15 @@ def init_app(app: Flask) -> None:
         if request_id is None:  # refused before our hook ran
             return response
         response.headers[REQUEST_ID_HEADER] = request_id
-        log.info(
+        elapsed = time.perf_counter() - g.request_started
+        # Widgets poll counts by the thousand: a read that went well is a debug
+        # line; every change, every error and every slow answer is an info line.
+        quiet = request.method in QUIET_METHODS and response.status_code < 400
+        level = logging.DEBUG if quiet and elapsed < SLOW_SECONDS else logging.INFO
+        if not log.isEnabledFor(level):
+            return response
+        log.log(
+            level,
             "%s %s %s",
             request.method,
             route(),
@@ -125,7 +149,7 @@ def init_app(app: Flask) -> None:
                 "method": request.method,
                 "route": route(),
                 "status": response.status_code,
-                "duration_ms": round((time.perf_counter() - g.request_started) * 1000, 1),
+                "duration_ms": round(elapsed * 1000, 1),
             },
         )
         return response

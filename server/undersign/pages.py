@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from datetime import date
@@ -125,12 +126,12 @@ def _petition_page(slug: str, locale: str) -> dict[str, Any]:
     }
 
 
-def _pictures(petition: Petition, locale: str) -> dict[str, Any]:
+def _wall_stats_and_sharing(petition: Petition, locale: str) -> dict[str, Any]:
     """The wall's page, the pictures of where and when people signed, and the share links."""
     session, t = get_session(), i18n.messages(locale)
     page = request.args.get("page", "1")
     page_number = int(page) if page.isdigit() and 0 < len(page) < 6 and int(page) > 0 else 1
-    stats = petitions.stats(session, petition)
+    stats = json.loads(petitions.cached_stats(session, get_cache(), petition))
     names = dict(countries(locale))
     base_url = current_app.extensions["undersign.settings"].base_url
     page_url = f"{base_url}/p/{petition.slug}"
@@ -159,6 +160,12 @@ def share_links(url: str, invitation: str) -> list[tuple[str, str]]:
     ]
 
 
+def _partner_source() -> str:
+    """Return the partner code a link carries (?source=), or "" when there is none or it is bad."""
+    source = request.args.get("source", "")
+    return source if PARTNER_CODE.fullmatch(source) else ""
+
+
 @bp.get("/p/<slug>")
 def petition_page(slug: str) -> ResponseReturnValue:
     locale = request_locale()
@@ -166,19 +173,17 @@ def petition_page(slug: str) -> ResponseReturnValue:
     return render(
         "petition.html",
         locale,
-        form={},
+        form={"source": _partner_source()},
         errors={},
         **context,
-        **_pictures(context["petition"], locale),
+        **_wall_stats_and_sharing(context["petition"], locale),
     )
 
 
 @bp.get("/embed/<slug>")
 def embed_page(slug: str) -> ResponseReturnValue:
     """The widget as a page of its own, for partner sites that allow no third-party script."""
-    locale = request_locale()
-    source = request.args.get("source", "")
-    source = source if PARTNER_CODE.fullmatch(source) else ""
+    locale, source = request_locale(), _partner_source()
     context = _petition_page(slug, locale)
     return render(
         "embed.html", locale, form={"source": source}, errors={}, source=source, **context
@@ -193,10 +198,15 @@ def sign_form_answer(
     status: int,
 ) -> ResponseReturnValue:
     """Answer the no-JavaScript form: the thank-you page, or the form again with its errors."""
-    context = _petition_page(slug, locale)
+    # The answer's address is the API's: switching language must lead back to the page.
+    context = {**_petition_page(slug, locale), "lang_base": f"/p/{slug}"}
     if status == 202:
         return render(
-            "signed.html", locale, 202, **context, **_pictures(context["petition"], locale)
+            "signed.html",
+            locale,
+            202,
+            **context,
+            **_wall_stats_and_sharing(context["petition"], locale),
         )
     explained = explain(errors or {}, i18n.messages(locale)["errors"])
     return render(
@@ -207,7 +217,7 @@ def sign_form_answer(
         errors=explained,
         closed=status == 409,
         **context,
-        **_pictures(context["petition"], locale),
+        **_wall_stats_and_sharing(context["petition"], locale),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime
 from typing import Any
@@ -10,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from undersign import counting
+from undersign.cache import Cache
 from undersign.models import LOCALES, Petition, Signature
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
@@ -121,6 +123,19 @@ def _wall_entry(signature: Signature) -> dict[str, Any]:
         "comment": signature.comment if signature.comment_status == "approved" else None,
         "signed_at": signature.verified_at.isoformat() if signature.verified_at else None,
     }
+
+
+STATS_CACHE_SECONDS = 30
+
+
+def cached_stats(session: Session, cache: Cache, petition: Petition) -> str:
+    """Return `stats` as JSON at most 30 s old: one grouping query a petition, however many read."""
+    key = f"undersign:stats:{petition.slug}"
+    cached = cache.get(key)
+    if cached is None:
+        cached = json.dumps(stats(session, petition))
+        cache.set(key, cached, STATS_CACHE_SECONDS)
+    return cached
 
 
 def stats(session: Session, petition: Petition, source: str | None = None) -> dict[str, Any]:

@@ -10,23 +10,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Dialect, Text
+from sqlalchemy import Text
 from sqlalchemy.types import TypeDecorator
 
 PERSONAL_FIELDS = ("name", "email", "postcode", "city", "comment")
 
 
 class PersonalText(TypeDecorator[str]):
-    """Text a signer gave us; stored as is today, the place to encrypt tomorrow."""
+    """Text a signer gave us; stored as is today, the place to encrypt tomorrow.
+
+    To encrypt, define ``process_bind_param`` and ``process_result_value`` here.
+    Until then neither exists, so SQLAlchemy adds no per-value call: an export of
+    a million rows does not pay for a seam that does nothing yet.
+    """
 
     impl = Text
     cache_ok = True
-
-    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
-        return value
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
-        return value
 
 
 def erase(record: Any) -> None:

@@ -60,6 +60,7 @@ def run_gunicorn(
             # No access log: request lines carry the tokens of email links.
             "accesslog": None,
             "logconfig_dict": logs.gunicorn_config(),
+            "logger_class": logs.GunicornLogger,
             # One fixed socket path per user: a second server on the machine would
             # take the first one's. Nothing here uses it.
             "control_socket_disable": True,

@@ -9,11 +9,10 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from werkzeug.serving import make_server
-from werkzeug.test import TestResponse
-
 from undersign import auth
 from undersign.db import database
+from werkzeug.serving import make_server
+from werkzeug.test import TestResponse
 
 
 def make_token(app: Flask, name: str, partner: str | None = None) -> str:

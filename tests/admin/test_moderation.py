@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
-
-from tests.conftest import Signer
 from undersign.db import database
 from undersign.models import AuditEntry
+
+from tests.conftest import Signer
 
 
 @pytest.fixture
@@ -113,8 +113,12 @@ def test_a_comment_reaches_the_public_wall_only_once_approved(signer, organiser)
     queue = organiser.get("/petitions/test-petition/comments").json["signatures"]
     assert sorted(s["comment"] for s in queue) == ["=HYPERLINK()", "Solidarity!"]
     ids = {s["comment"]: s["id"] for s in queue}
-    assert organiser.post(f"/signatures/{ids['Solidarity!']}/comment",
-                          {"decision": "approved"}).status_code == 200
+    assert (
+        organiser.post(
+            f"/signatures/{ids['Solidarity!']}/comment", {"decision": "approved"}
+        ).status_code
+        == 200
+    )
     organiser.post(f"/signatures/{ids['=HYPERLINK()']}/comment", {"decision": "rejected"})
     assert wall() == {"Ana": "Solidarity!", "Bo": None}
     assert organiser.get("/petitions/test-petition/comments").json["total"] == 0

@@ -13,9 +13,7 @@ NEW = {
 }
 
 
-def test_an_organiser_creates_a_petition_that_the_public_sees_in_each_language(
-    client, organiser
-):
+def test_an_organiser_creates_a_petition_that_the_public_sees_in_each_language(client, organiser):
     created = organiser.post("/petitions", NEW)
     assert created.status_code == 201
     assert created.json["slug"] == "clean-water" and created.json["is_open"] is True

@@ -6,7 +6,6 @@ import csv
 import io
 
 import pytest
-
 from undersign import auth
 from undersign.db import database
 
@@ -80,10 +79,7 @@ def test_no_cross_origin_reads_or_preflights(client, petition, organiser):
 @pytest.mark.parametrize(("method", "path", "body"), ORGANISERS_ONLY)
 def test_a_partner_token_may_not_manage(client, petition, as_partner, method, path, body):
     partner = as_partner("kz-union")
-    if method == "get":
-        answer = partner.get(path)
-    else:
-        answer = getattr(partner, method)(path, body)
+    answer = partner.get(path) if method == "get" else getattr(partner, method)(path, body)
     assert answer.status_code == 403
     assert answer.json["error"]["code"] == "forbidden"
 
@@ -91,11 +87,13 @@ def test_a_partner_token_may_not_manage(client, petition, as_partner, method, pa
 @pytest.fixture
 def collected(signer):
     """Four verified signers: two per partner, one of each with contact consent."""
-    signer.sign_and_confirm("ally@example.org", name="Ally Union", source="kz-union",
-                            contact_consent=True)
+    signer.sign_and_confirm(
+        "ally@example.org", name="Ally Union", source="kz-union", contact_consent=True
+    )
     signer.sign_and_confirm("bek@example.org", name="Bek Union", source="kz-union")
-    signer.sign_and_confirm("cora@example.org", name="Cora Other", source="other-org",
-                            contact_consent=True)
+    signer.sign_and_confirm(
+        "cora@example.org", name="Cora Other", source="other-org", contact_consent=True
+    )
     signer.sign_and_confirm("dan@example.org", name="Dan Direct")
     return signer
 
@@ -117,9 +115,7 @@ def test_a_partner_sees_personal_data_only_of_signers_who_consented(collected, a
     assert hidden["country"] == "KZ"
 
 
-def test_a_partner_export_holds_its_share_without_unconsented_personal_data(
-    collected, as_partner
-):
+def test_a_partner_export_holds_its_share_without_unconsented_personal_data(collected, as_partner):
     partner = as_partner("kz-union")
     answer = partner.get("/petitions/test-petition/export", format="csv")
     assert answer.status_code == 200
@@ -137,4 +133,3 @@ def test_a_partner_counts_only_its_share(collected, as_partner, organiser):
     assert mine.json["petitions"][0]["counts"]["verified"] == 2
     everything = organiser.get("/petitions")
     assert everything.json["petitions"][0]["counts"]["verified"] == 4
-

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 from sqlalchemy import select
-
 from undersign import auth, cli
 from undersign.db import database
 from undersign.models import OrganiserToken

@@ -25,8 +25,6 @@ from werkzeug.wrappers import Request, Response
 
 from tests.conftest import SMTPServer, free_port, make_app, unavailable
 
-pytestmark = pytest.mark.browser
-
 CHROMIUM = os.environ.get("UNDERSIGN_TEST_CHROMIUM", "/usr/bin/chromium")
 # Quiet flags: this machine has no network beyond loopback, and the tests want none.
 CHROMIUM_ARGS = [
@@ -160,11 +158,11 @@ class Partner:
         )
         return f"{self.url}/{name}"
 
-    def widget_page(self, service: Service, lang: str, name: str = "widget", **extra: str) -> str:
+    def widget_page(self, service: Service, lang: str, petition: str = SLUG, **extra: str) -> str:
         attributes = "".join(f' {k}="{v}"' for k, v in {"lang": lang, **extra}.items())
         return self.page(
-            f"{name}-{lang}",
-            f'<undersign-petition petition="{SLUG}"{attributes}></undersign-petition>',
+            f"widget-{petition}-{lang}",
+            f'<undersign-petition petition="{petition}"{attributes}></undersign-petition>',
             lang=lang,
             head=f'<script src="{service.url}/widget.js" defer></script>',
         )
@@ -227,10 +225,10 @@ def page(context_factory: Callable[..., Any]) -> Any:
     return context_factory().new_page()
 
 
-def screenshot(page: Any, name: str) -> None:
+def screenshot(page: Any, name: str, *, full_page: bool = True) -> None:
     """Keep a picture of what the person saw, for a human to look at (tests/screenshots/)."""
     SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
 
 
 def axe_violations(page: Any) -> list[str]:

@@ -117,6 +117,10 @@ def test_the_petition_page_fits_a_phone(service: Service, context_factory: Any) 
     page.goto(f"{service.url}/p/{SLUG}?lang=kk")
     expect(page.get_by_role("button", name=texts("kk")["form"]["submit"])).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    # On a phone the form comes right after the summary, before the long full text.
+    form_top = page.locator("#sign").bounding_box()["y"]
+    assert form_top < page.locator(".petition-body").bounding_box()["y"]
+    screenshot(page, "page-kk-phone-first-screen", full_page=False)
     screenshot(page, "page-kk-phone")
 
 

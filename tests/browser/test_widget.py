@@ -45,6 +45,8 @@ def test_a_person_signs_on_a_partner_site_confirms_and_the_count_goes_up(
     form = widget(page).locator("form")
     expect(form.locator("[type=submit]")).to_have_text(t["form"]["submit"])
     expect(widget(page).locator(".count")).to_contain_text("0")
+    if lang != "en":  # grouped as the language writes it, as on the service's own pages
+        expect(widget(page).locator(".goal")).to_contain_text("10\u00a0000")
     if lang != "en":
         assert not english_left(page), f"English left on screen: {english_left(page)}"
     assert axe_violations(page) == []
@@ -217,3 +219,56 @@ def test_the_widget_can_be_used_by_keyboard_alone(
     expect(w.locator("[type=submit]")).to_be_focused()
     page.keyboard.press("Enter")
     expect(w.locator(".done h3").first).to_be_focused()
+
+
+def test_a_cold_load_asks_the_service_three_times(
+    service: Service, partner: Partner, page: Any
+) -> None:
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+    page.goto(partner.widget_page(service, "kk"))
+    page.wait_for_function(
+        "document.querySelector('undersign-petition').shadowRoot.querySelector('[type=submit]')"
+    )
+    form_at = page.evaluate("performance.now()")
+    to_service = sorted(
+        url.removeprefix(service.url) for url in asked if url.startswith(service.url)
+    )
+    assert to_service == ["/api/v1/petitions/zhezkazgan?lang=kk", "/locales/kk.json", "/widget.js"]
+    print(f"cold load: {len(asked)} requests in all, form rendered at {form_at:.0f} ms")
+
+
+@pytest.mark.parametrize(
+    ("query", "browser_locale", "expected"),
+    [("", "ru-RU", "ru"), ("?lang=kk", "ru-RU", "kk"), ("", "de-DE", "en")],
+)
+def test_without_a_lang_attribute_the_widget_follows_the_page_then_the_browser(
+    service: Service,
+    partner: Partner,
+    context_factory: Any,
+    query: str,
+    browser_locale: str,
+    expected: str,
+) -> None:
+    page = context_factory(locale=browser_locale).new_page()
+    body = f'<undersign-petition petition="{SLUG}"></undersign-petition>'
+    head = f'<script src="{service.url}/widget.js" defer></script>'
+    page.goto(partner.page("no-lang", body, head=head) + query)
+    expect(widget(page).locator("[type=submit]")).to_have_text(texts(expected)["form"]["submit"])
+
+
+def test_an_unknown_petition_says_so_in_the_widget(
+    service: Service, partner: Partner, page: Any
+) -> None:
+    page.goto(partner.widget_page(service, "ru", petition="nope"))
+    expect(widget(page).get_by_role("alert")).to_have_text(texts("ru")["widget"]["load_failed"])
+
+
+def test_the_widget_follows_a_change_of_language(
+    service: Service, partner: Partner, page: Any
+) -> None:
+    page.goto(partner.widget_page(service, "en"))
+    expect(widget(page).locator("[type=submit]")).to_have_text(texts("en")["form"]["submit"])
+    widget(page).evaluate("element => element.setAttribute('lang', 'ru')")
+    expect(widget(page).locator("[type=submit]")).to_have_text(texts("ru")["form"]["submit"])
+    expect(widget(page).locator("h2")).to_contain_text("Жезказган")

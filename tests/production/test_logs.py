@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 
 import pytest
 from undersign.logs import JSONFormatter
@@ -84,7 +85,7 @@ def test_each_request_is_one_json_line_naming_its_route_not_its_path(signer, cli
     signer.sign(email="route@example.org")
     signer.deliver()
     token = signer.token("route@example.org")
-    client.get(f"/verify/{token}", headers={"X-Request-ID": "req-42.abc"})
+    client.post(f"/verify/{token}", headers={"X-Request-ID": "req-42.abc"})
 
     (line,) = [
         json.loads(JSONFormatter().format(record))
@@ -92,8 +93,19 @@ def test_each_request_is_one_json_line_naming_its_route_not_its_path(signer, cli
         if getattr(record, "route", None) == "/verify/<token>"
     ]
     assert line["request_id"] == "req-42.abc"
-    assert line["method"] == "GET" and line["status"] == 200
+    assert line["method"] == "POST" and line["status"] == 200
     assert line["level"] == "info" and line["duration_ms"] >= 0
+
+
+def test_a_read_that_went_well_is_a_debug_line_and_an_error_an_info_line(client, logged):
+    client.get("/healthz")
+    client.get("/api/v1/petitions/nowhere/count")
+    levels = {
+        record.route: record.levelname
+        for record in our_records(logged)
+        if record.name == "undersign.requests"
+    }
+    assert levels == {"/healthz": "DEBUG", "/api/v1/petitions/<slug>/count": "INFO"}
 
 
 def test_a_request_id_is_honoured_or_made_and_sent_back(client):
@@ -119,3 +131,18 @@ def test_lines_from_other_code_are_blanked_where_they_name_people():
     )
     entry = json.loads(JSONFormatter().format(record))
     assert entry["message"] == "Invalid request from ip=<ip>: GET /verify/<token> from <email>"
+
+
+def test_an_exception_is_logged_by_type_and_place_not_by_its_message():
+    try:
+        raise ValueError("could not store aigerim@example.org")
+    except ValueError:
+        record = logging.makeLogRecord(
+            {"name": "undersign", "levelname": "ERROR", "msg": "signing failed"}
+        )
+        record.exc_info = sys.exc_info()
+    line = JSONFormatter().format(record)
+    entry = json.loads(line)
+    assert entry["exception"] == "ValueError"
+    assert "test_logs.py:" in entry["exception_at"]
+    assert "aigerim" not in line

@@ -8,7 +8,7 @@ CORS header is sent, so another site can neither ride on a signed-in browser
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -23,6 +23,7 @@ from flask import (
     stream_with_context,
 )
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from undersign import (
     audit,
@@ -44,6 +45,7 @@ from undersign.models import AuditEntry, Petition, Signature
 bp = Blueprint("admin_api", __name__, url_prefix="/api/v1/admin")
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 MAX_PER_PAGE = 200
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/jsonl; charset=utf-8"}
 
@@ -114,19 +116,12 @@ def _text(body: dict[str, Any], field: str, required: bool = True) -> str | None
 
 
 def _moment(raw: Any, field: str, end_of_day: bool = False) -> datetime | None:
-    """Read an ISO date or moment, UTC unless it says otherwise.
-
-    A bare date as `until` includes that whole day: "until 27 November" means through it.
-    """
     if raw in (None, ""):
         return None
     try:
-        moment = datetime.fromisoformat(str(raw))
+        return export.moment(str(raw), until=end_of_day)
     except ValueError:
         raise _invalid(field, f"{field} must be an ISO date like 2026-11-27") from None
-    if end_of_day and len(str(raw)) == 10:
-        moment += timedelta(days=1)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _choice(name: str, allowed: tuple[str, ...], default: str) -> str:
@@ -382,8 +377,13 @@ def _export_filters() -> export.Filters:
     )
 
 
-def _snapshot(slug: str, action: str, filters: export.Filters, **detail: Any) -> Any:
-    """Open one consistent read of a petition, log the export and its size, return both."""
+def _snapshot(
+    slug: str, action: str, filters: export.Filters, **detail: Any
+) -> tuple[Session, Petition, int]:
+    """Open one consistent read of a petition and log the export with its size.
+
+    The audit entry is committed before the first row leaves: no export goes unrecorded.
+    """
     _petition(slug)  # 404 before anything is opened
     rights = _rights()
     snapshot = export.consistent_session(database().sessions)
@@ -399,14 +399,22 @@ def _snapshot(slug: str, action: str, filters: export.Filters, **detail: Any) ->
     return snapshot, petition, total
 
 
+def _closing(snapshot: Session, items: Iterator[T]) -> Iterator[T]:
+    """Yield `items`, ending the snapshot's transaction as soon as the last is read."""
+    try:
+        yield from items
+    finally:
+        snapshot.close()
+
+
 @bp.get("/petitions/<slug>/export")
 def export_signatures(slug: str) -> Response:
     fmt = _choice("format", export.FORMATS, "csv")
     filters = _export_filters()
     snapshot, petition, total = _snapshot(slug, "export", filters, format=fmt)
-    chunks = export.stream(snapshot, petition, filters, fmt, _rights())
+    chunks = _closing(snapshot, export.stream(snapshot, petition, filters, fmt, _rights()))
     response = Response(stream_with_context(chunks), mimetype=MEDIA_TYPES[fmt])
-    response.call_on_close(snapshot.close)
+    response.call_on_close(snapshot.close)  # also when the body is never read
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
     response.headers["Content-Disposition"] = f'attachment; filename="{slug}-{stamp}.{fmt}"'
     response.headers["X-Total-Rows"] = str(total)
@@ -421,7 +429,7 @@ def handover(slug: str) -> Response:
     snapshot, petition, total = _snapshot(slug, "handover", filters)
 
     def entries() -> Iterator[dict[str, Any]]:
-        for values in export.rows(snapshot, petition, filters, _rights()):
+        for values in _closing(snapshot, export.rows(snapshot, petition, filters, _rights())):
             item = export.record(values)
             yield {**item, "date": (item["verified_at"] or item["signed_at"])[:10]}
 
@@ -431,6 +439,7 @@ def handover(slug: str) -> Response:
         title=text["title"],
         target=text["target"],
         total=total,
+        locale=petition.default_locale,
         entries=entries(),
         printed=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     )

@@ -223,11 +223,13 @@ SCHEMAS = {
 
 
 def document() -> dict[str, Any]:
+    from undersign.api import admin_openapi  # it builds on the helpers above
+
     return {
         "openapi": "3.1.0",
         "info": {"title": "Undersign", "version": "1"},
-        "paths": PATHS,
-        "components": {"schemas": SCHEMAS},
+        "paths": {**PATHS, **admin_openapi.PATHS},
+        "components": {"schemas": SCHEMAS, "securitySchemes": admin_openapi.SECURITY_SCHEMES},
     }
 
 

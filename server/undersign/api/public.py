@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -20,7 +19,6 @@ from undersign.validation import InvalidFields, explain, parse_signature
 bp = Blueprint("public_api", __name__, url_prefix="/api/v1")
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
-STATS_CACHE_SECONDS = 30
 MAX_PER_PAGE = 100
 
 
@@ -71,7 +69,13 @@ def count(slug: str) -> ResponseReturnValue:
     response.cache_control.public = True
     response.cache_control.max_age = _settings().count_cache_seconds
     response.add_etag()
-    return response.make_conditional(request)
+    # Only If-None-Match applies to a count. make_conditional would also parse
+    # Range and date headers on every poll: a fifth of this route's time.
+    etag, _ = response.get_etag()
+    if etag is not None and request.if_none_match.contains(etag):
+        response.status_code = 304
+        response.set_data(b"")
+    return response
 
 
 @bp.get("/petitions/<slug>/signatures")
@@ -83,11 +87,7 @@ def wall(slug: str) -> Response:
 
 @bp.get("/petitions/<slug>/stats")
 def stats(slug: str) -> Response:
-    cache, key = get_cache(), f"undersign:stats:{slug}"
-    cached = cache.get(key)
-    if cached is None:
-        cached = json.dumps(petitions.stats(get_session(), _petition(slug)))
-        cache.set(key, cached, STATS_CACHE_SECONDS)
+    cached = petitions.cached_stats(get_session(), get_cache(), _petition(slug))
     return current_app.response_class(cached, mimetype="application/json")
 
 

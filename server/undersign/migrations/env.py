@@ -1,7 +1,6 @@
 """Alembic environment: run on the connection Database.upgrade hands over."""
 
 from alembic import context
-
 from undersign.models import Base
 
 connection = context.config.attributes["connection"]

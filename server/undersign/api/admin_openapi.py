@@ -1,0 +1,226 @@
+"""The organiser API's part of the OpenAPI document: every route, its token rule and its answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from undersign.api.openapi import INTEGER, NULLABLE_STRING, SLUG, STRING, _object, _operation
+
+PREFIX = "/api/v1/admin"
+SECURITY: list[dict[str, list[str]]] = [{"organiserToken": []}]
+SECURITY_SCHEMES = {
+    "organiserToken": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "A token from `undersign token create NAME [--partner SOURCE]`.",
+    }
+}
+ID = {"name": "id", "in": "path", "required": True, "schema": INTEGER}
+PAGING = [
+    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+    {"name": "per_page", "in": "query", "schema": {"type": "integer", "maximum": 200}},
+]
+DATES = [
+    {"name": "since", "in": "query", "schema": {"type": "string", "format": "date"}},
+    {"name": "until", "in": "query", "schema": {"type": "string", "format": "date"}},
+]
+SOURCE = {"name": "source", "in": "query", "schema": STRING}
+JSON_BODY = {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}
+OBJECT = {"type": "object"}
+REFUSED = "A partner token may not do this, or asked for another partner's signatures."
+
+
+def _admin(
+    summary: str,
+    ok: tuple[str, str, dict[str, Any]],
+    errors: dict[str, str] | None = None,
+    *,
+    partners: bool = False,
+    **extra: Any,
+) -> dict[str, Any]:
+    """Describe one organiser operation: 401 always, 403 outside the token's rights."""
+    answers = {"401": "No token, or a wrong or revoked one.", "403": REFUSED, **(errors or {})}
+    if partners:
+        answers["403"] = "Asked for another partner's signatures."
+    return {**_operation(summary, ok, answers, **extra), "security": SECURITY}
+
+
+def _signature_change(summary: str, body: bool = True) -> dict[str, Any]:
+    extra: dict[str, Any] = {"parameters": [ID]}
+    if body:
+        extra["requestBody"] = JSON_BODY
+    return {
+        "post": _admin(
+            summary,
+            ("200", "The signature as it is now", OBJECT),
+            {"404": "No such signature.", "422": "A reason or decision is missing or wrong."},
+            **extra,
+        )
+    }
+
+
+def _queue(summary: str, *params: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "get": _admin(
+            summary,
+            ("200", "One page", _object(signatures={"type": "array"}, total=INTEGER)),
+            {"404": "No such petition.", "422": "A bad filter."},
+            partners=True,
+            parameters=[SLUG, *params, *PAGING],
+        )
+    }
+
+
+PATHS: dict[str, Any] = {
+    f"{PREFIX}/me": {
+        "get": _admin(
+            "Who this token is",
+            ("200", "Name and partner", _object(name=STRING, partner=NULLABLE_STRING)),
+            partners=True,
+        )
+    },
+    f"{PREFIX}/petitions": {
+        "get": _admin(
+            "Every petition with its counts (a partner's share for a partner token)",
+            ("200", "Petitions", _object(petitions={"type": "array"})),
+            partners=True,
+        ),
+        "post": _admin(
+            "Create a petition: slug, texts per language, goal, closing time",
+            ("201", "Created", OBJECT),
+            {"400": "Not a JSON object.", "422": "Invalid fields."},
+            requestBody=JSON_BODY,
+        ),
+    },
+    f"{PREFIX}/petitions/{{slug}}": {
+        "get": _admin(
+            "One petition with its counts",
+            ("200", "The petition", OBJECT),
+            {"404": "No such petition."},
+            partners=True,
+            parameters=[SLUG],
+        ),
+        "patch": _admin(
+            "Edit texts, goal, closing time or language; what is left out stays",
+            ("200", "The petition", OBJECT),
+            {"400": "Not a JSON object.", "404": "No such petition.", "422": "Invalid fields."},
+            parameters=[SLUG],
+            requestBody=JSON_BODY,
+        ),
+    },
+    f"{PREFIX}/petitions/{{slug}}/{{action}}": {
+        "post": _admin(
+            "Open or close a petition",
+            ("200", "The petition", OBJECT),
+            {"404": "No such petition."},
+            parameters=[
+                SLUG,
+                {
+                    "name": "action",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"enum": ["open", "close"]},
+                },
+            ],
+        )
+    },
+    f"{PREFIX}/petitions/{{slug}}/dashboard": {
+        "get": _admin(
+            "Counts by state, by day, by country, by source; queue sizes",
+            ("200", "The dashboard", OBJECT),
+            {"404": "No such petition."},
+            partners=True,
+            parameters=[SLUG],
+        )
+    },
+    f"{PREFIX}/petitions/{{slug}}/signatures": _queue(
+        "Search: part of a name or a whole address, state, source, dates",
+        {"name": "q", "in": "query", "schema": STRING},
+        {"name": "state", "in": "query", "schema": STRING},
+        SOURCE,
+        *DATES,
+    ),
+    f"{PREFIX}/petitions/{{slug}}/review": _queue("Signatures flagged by the shared-address rule"),
+    f"{PREFIX}/petitions/{{slug}}/comments": _queue(
+        "Comments by moderation state",
+        {"name": "status", "in": "query", "schema": {"enum": ["pending", "approved", "rejected"]}},
+    ),
+    f"{PREFIX}/petitions/{{slug}}/export": {
+        "get": _admin(
+            "Stream the signatures as CSV or JSONL from one consistent read",
+            ("200", "The export", {"type": "string"}),
+            {"404": "No such petition.", "422": "A bad filter."},
+            partners=True,
+            parameters=[
+                SLUG,
+                {"name": "format", "in": "query", "schema": {"enum": ["csv", "jsonl"]}},
+                {
+                    "name": "status",
+                    "in": "query",
+                    "schema": {"enum": ["verified", "pending", "all"]},
+                },
+                SOURCE,
+                *DATES,
+            ],
+        )
+    },
+    f"{PREFIX}/petitions/{{slug}}/handover": {
+        "get": _admin(
+            "The printable list: numbered name, city, country, date (HTML)",
+            ("200", "The page", {"type": "string"}),
+            {"404": "No such petition."},
+            parameters=[SLUG],
+        )
+    },
+    f"{PREFIX}/signatures/{{id}}/invalidate": _signature_change(
+        "Take out of the count, with a reason"
+    ),
+    f"{PREFIX}/signatures/{{id}}/restore": _signature_change(
+        "Put back into the count, with a reason"
+    ),
+    f"{PREFIX}/signatures/{{id}}/keep": _signature_change("Keep a flagged signature", body=False),
+    f"{PREFIX}/signatures/{{id}}/comment": _signature_change("Approve or reject its comment"),
+    f"{PREFIX}/partners": {
+        "get": _admin("Partners with their embed snippets", ("200", "Partners", OBJECT)),
+        "post": _admin(
+            "Add a partner: code, name, allowed origins",
+            ("201", "Created", OBJECT),
+            {"400": "Not a JSON object.", "422": "Invalid fields."},
+            requestBody=JSON_BODY,
+        ),
+    },
+    f"{PREFIX}/partners/{{code}}": {
+        "patch": _admin(
+            "Change a partner's name or allowed origins",
+            ("200", "The partner", OBJECT),
+            {"400": "Not a JSON object.", "404": "No such partner.", "422": "Invalid fields."},
+            parameters=[{"name": "code", "in": "path", "required": True, "schema": STRING}],
+            requestBody=JSON_BODY,
+        )
+    },
+    f"{PREFIX}/webhooks": {
+        "get": _admin("Webhooks (without their secrets)", ("200", "Webhooks", OBJECT)),
+        "post": _admin(
+            "Add a webhook for a partner or a petition; its secret is shown once",
+            ("201", "Created", _object(id=INTEGER, url=STRING, secret=STRING)),
+            {"400": "Not a JSON object.", "422": "Invalid fields."},
+            requestBody=JSON_BODY,
+        ),
+    },
+    f"{PREFIX}/webhooks/{{id}}": {
+        "delete": _admin(
+            "Remove a webhook",
+            ("204", "Removed", OBJECT),
+            {"404": "No such webhook."},
+            parameters=[ID],
+        )
+    },
+    f"{PREFIX}/audit": {
+        "get": _admin(
+            "The audit log, newest first",
+            ("200", "Entries", _object(entries={"type": "array"}, page=INTEGER)),
+            {"422": "Bad paging."},
+            parameters=PAGING,
+        )
+    },
+}

@@ -1,0 +1,142 @@
+"""Webhooks: each verified signature POSTed as JSON, HMAC-signed, within the partner's rights."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from undersign.mail.worker import deliver_due
+from undersign.models import utcnow
+
+
+class Receiver:
+    """A partner's CRM: a real HTTP server on loopback that records what it is sent."""
+
+    def __init__(self) -> None:
+        self.deliveries: list[tuple[dict[str, str], bytes]] = []
+        self.failures_left = 0  # answer 503 this many times first
+        self.arrived = threading.Condition()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                with receiver.arrived:
+                    if receiver.failures_left:
+                        receiver.failures_left -= 1
+                        self.send_response(503)
+                    else:
+                        receiver.deliveries.append((dict(self.headers), body))
+                        self.send_response(204)
+                    receiver.arrived.notify_all()
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/undersign"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def payloads(self, secret: str) -> list[dict]:
+        """Return the bodies, each checked against its HMAC header as a receiver must."""
+        checked = []
+        for headers, body in self.deliveries:
+            timestamp = headers["X-Undersign-Timestamp"]
+            mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+            assert hmac.compare_digest(
+                headers["X-Undersign-Signature"], "sha256=" + mac.hexdigest()
+            )
+            assert headers["Content-Type"] == "application/json"
+            checked.append(json.loads(body))
+        return checked
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    made = Receiver()
+    made.thread.start()
+    yield made
+    made.server.shutdown()
+
+
+def hook(organiser, receiver, **owner):
+    created = organiser.post("/webhooks", {"url": receiver.url, **owner})
+    assert created.status_code == 201, created.json
+    return created.json["secret"]
+
+
+def test_a_petition_webhook_receives_each_verified_signature_signed(signer, organiser, receiver):
+    secret = hook(organiser, receiver, petition="test-petition")
+    signer.sign_and_confirm("ana@example.org", name="Ana Lee", city="Almaty")
+    signer.sign(email="never@example.org")  # pending: not sent
+    signer.deliver()
+    (payload,) = receiver.payloads(secret)
+    assert payload["event"] == "signature.verified" and payload["petition"] == "test-petition"
+    assert payload["signature"]["name"] == "Ana Lee"
+    assert payload["signature"]["email"] == "ana@example.org"
+    assert signer.deliver() == 0  # delivered once, not again
+
+
+def test_a_partner_webhook_gets_only_its_share_and_consented_personal_data(
+    signer, organiser, receiver
+):
+    organiser.post("/partners", {"code": "kz-union", "name": "Union"})
+    secret = hook(organiser, receiver, partner="kz-union")
+    signer.sign_and_confirm(
+        "ally@example.org", name="Ally", source="kz-union", contact_consent=True
+    )
+    signer.sign_and_confirm("bek@example.org", name="Bek", source="kz-union")
+    signer.sign_and_confirm(
+        "cora@example.org", name="Cora", source="other-org", contact_consent=True
+    )
+    signer.deliver()
+    signatures = [p["signature"] for p in receiver.payloads(secret)]
+    assert [s["source"] for s in signatures] == ["kz-union", "kz-union"]
+    assert [s["email"] for s in signatures] == ["ally@example.org", None]
+    assert signatures[1]["name"] is None and signatures[1]["country"] == "KZ"
+
+
+def test_a_failed_delivery_is_retried_through_the_outbox(app, signer, organiser, receiver):
+    secret = hook(organiser, receiver, petition="test-petition")
+    signer.sign_and_confirm("ana@example.org")
+    receiver.failures_left = 1
+    assert signer.deliver() == 0
+    assert receiver.deliveries == []
+    assert deliver_due(app) == 0  # waiting out its backoff
+    assert deliver_due(app, now=utcnow() + timedelta(seconds=31)) == 1
+    assert [p["signature"]["email"] for p in receiver.payloads(secret)] == ["ana@example.org"]
+
+
+def test_a_signature_withdrawn_before_delivery_is_never_sent(signer, organiser, receiver):
+    hook(organiser, receiver, petition="test-petition")
+    signer.sign_and_confirm("ana@example.org")
+    token = signer.token("ana@example.org", "withdraw")
+    assert (
+        signer.client.post("/api/v1/signatures/withdraw", json={"token": token}).status_code == 200
+    )
+    assert signer.deliver() == 0
+    assert receiver.deliveries == []
+
+
+def test_webhooks_are_listed_without_their_secret_and_can_be_removed(organiser, receiver, petition):
+    hook(organiser, receiver, petition=petition)
+    (listed,) = organiser.get("/webhooks").json["webhooks"]
+    assert listed["url"] == receiver.url and "secret" not in listed
+    assert organiser.delete(f"/webhooks/{listed['id']}").status_code == 204
+    assert organiser.get("/webhooks").json["webhooks"] == []
+
+
+def test_a_webhook_needs_a_web_address_and_one_owner(organiser, petition):
+    bad = organiser.post("/webhooks", {"url": "file:///etc/passwd", "petition": petition})
+    assert bad.status_code == 422
+    ownerless = organiser.post("/webhooks", {"url": "https://crm.example.org/in"})
+    assert ownerless.status_code == 422
+    unknown = organiser.post("/webhooks", {"url": "https://crm.example.org/in", "partner": "nope"})
+    assert unknown.status_code == 422
