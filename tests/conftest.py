@@ -21,8 +21,20 @@ from sqlalchemy import create_engine, make_url, text
 from undersign import create_app, petitions
 from undersign.db import Database, database
 from undersign.mail.worker import deliver_due
+from werkzeug.serving import BaseWSGIServer, make_server
 
 POSTGRES_URL = os.environ.get("UNDERSIGN_TEST_DATABASE_URL")
+CHROMIUM = os.environ.get("UNDERSIGN_TEST_CHROMIUM", "/usr/bin/chromium")
+# Quiet flags: this machine has no network beyond loopback, and the tests want none.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).parent / "screenshots"
 REDIS_URL = os.environ.get("UNDERSIGN_TEST_REDIS_URL")
 # CI sets this so that a missing PostgreSQL, Redis or browser fails the run
 # instead of quietly skipping the tests that need them.
@@ -286,3 +298,35 @@ class Signer:
 @pytest.fixture
 def signer(app: Flask, client: FlaskClient, smtp: SMTPServer, petition: str) -> Signer:
     return Signer(app, client, smtp, petition)
+
+
+# --- a real browser ----------------------------------------------------------
+
+
+def serve(wsgi_app: Any, port: int | None = None) -> tuple[BaseWSGIServer, str]:
+    """Serve `wsgi_app` over real HTTP on loopback in a thread; return the server and its origin."""
+    port = port or free_port()
+    server = make_server("127.0.0.1", port, wsgi_app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, headless, driven by Playwright (never Playwright's own download)."""
+    if not Path(CHROMIUM).exists():
+        unavailable(f"no Chromium at {CHROMIUM} (set UNDERSIGN_TEST_CHROMIUM)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield launched
+        launched.close()
+
+
+def screenshot(page: Any, name: str, *, full_page: bool = True) -> None:
+    """Keep a picture of what the person saw, for a human to look at (tests/screenshots/)."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)

@@ -234,19 +234,15 @@ def _signer(token: str, purpose: tokens.Purpose) -> Signature | None:
 
 
 def _link_problem(token: str, purpose: tokens.Purpose, done: str) -> str | None:
-    """Tell before any click whether a link is broken or expired, so the page can say so.
-
-    An expired link whose work is already `done` is no problem: pressing shows the success.
-    """
+    """Tell before any click whether a link is broken or expired, so the page can say so."""
     keys = current_app.extensions["undersign.settings"].signing_keys
     try:
-        signature_id = tokens.read(keys, purpose, token)
+        signing.signature_for_link(get_session(), token, keys, purpose, done, lock=False)
     except tokens.InvalidToken:
         return "invalid"
-    except tokens.ExpiredToken as expired:
-        signature = get_session().get(Signature, expired.signature_id)
-        return None if signature is not None and signature.status == done else "expired"
-    return None if get_session().get(Signature, signature_id) is not None else "invalid"
+    except tokens.ExpiredToken:
+        return "expired"
+    return None
 
 
 LINK_PROBLEM_STATUS = {"invalid": 400, "expired": 410}

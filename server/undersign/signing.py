@@ -171,16 +171,7 @@ def verify(
 ) -> Verified:
     """Confirm a signature; confirming again answers the same."""
     now = now or utcnow()
-    try:
-        signature_id = tokens.read(keys, tokens.VERIFY, token)
-    except tokens.ExpiredToken as expired:
-        signature = _locked(session, expired.signature_id)
-        if signature is None or signature.status != "verified":
-            raise
-        signature_id = expired.signature_id
-    signature = _locked(session, signature_id)
-    if signature is None:
-        raise tokens.InvalidToken
+    signature = signature_for_link(session, token, keys, tokens.VERIFY, done="verified")
     if signature.status == "withdrawn":
         raise SignatureWithdrawn
     if signature.status == "pending":
@@ -205,16 +196,7 @@ def withdraw(
 ) -> Withdrawn:
     """Remove a signature from the count and erase what its signer told us."""
     now = now or utcnow()
-    try:
-        signature_id = tokens.read(keys, tokens.WITHDRAW, token)
-    except tokens.ExpiredToken as expired:
-        signature = _locked(session, expired.signature_id)
-        if signature is None or signature.status != "withdrawn":
-            raise
-        signature_id = expired.signature_id
-    signature = _locked(session, signature_id)
-    if signature is None:
-        raise tokens.InvalidToken
+    signature = signature_for_link(session, token, keys, tokens.WITHDRAW, done="withdrawn")
     if signature.status != "withdrawn":
         if signature.counts:
             counting.add(session, signature.petition_id, -1)
@@ -226,6 +208,35 @@ def withdraw(
     session.commit()
     counting.forget(cache, result.petition_slug)
     return result
+
+
+def signature_for_link(
+    session: Session,
+    token: str,
+    keys: list[str],
+    purpose: tokens.Purpose,
+    done: str,
+    *,
+    lock: bool = True,
+) -> Signature:
+    """Return the signature a link's token names; raise InvalidToken or ExpiredToken.
+
+    An expired link still answers when its action was done already: reusing a
+    link after success shows the success again, however late.
+    """
+
+    def find(signature_id: int) -> Signature | None:
+        return _locked(session, signature_id) if lock else session.get(Signature, signature_id)
+
+    try:
+        signature = find(tokens.read(keys, purpose, token))
+    except tokens.ExpiredToken as expired:
+        signature = find(expired.signature_id)
+        if signature is None or signature.status != done:
+            raise
+    if signature is None:  # purged since the link was sent
+        raise tokens.InvalidToken
+    return signature
 
 
 def _locked(session: Session, signature_id: int) -> Signature | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -11,8 +10,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from undersign import auth
 from undersign.db import database
-from werkzeug.serving import make_server
 from werkzeug.test import TestResponse
+
+from tests.conftest import serve
 
 
 def make_token(app: Flask, name: str, partner: str | None = None) -> str:
@@ -68,24 +68,9 @@ def as_partner(app: Flask, client: FlaskClient) -> Callable[[str], OrganiserAPI]
     return make
 
 
-class LiveServer:
-    """The app served over real HTTP on a free loopback port, in a thread."""
-
-    def __init__(self, app: Flask) -> None:
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> LiveServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.thread.join()
-
-
 @pytest.fixture
-def live_server(app: Flask) -> Iterator[LiveServer]:
-    with LiveServer(app) as server:
-        yield server
+def live_server(app: Flask) -> Iterator[str]:
+    """The app over real HTTP on loopback; yields its origin."""
+    server, url = serve(app)
+    yield url
+    server.shutdown()

@@ -4,46 +4,20 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from tests.admin.conftest import make_token
-from tests.conftest import Signer, unavailable
+from tests.conftest import Signer, screenshot
 
 pytestmark = [
     pytest.mark.browser,
     # The page is the same on every database; SQLite keeps this test quick.
     pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
 ]
-
-SCREENSHOTS = Path(__file__).parents[1] / "screenshots"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-
-
-@pytest.fixture
-def browser() -> Iterator[object]:
-    executable = os.environ.get("UNDERSIGN_TEST_CHROMIUM") or "/usr/bin/chromium"
-    if not Path(executable).exists():
-        unavailable(f"no Chromium at {executable}")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=executable, headless=True, args=CHROMIUM_ARGS
-        )
-        yield launched
-        launched.close()
 
 
 @pytest.fixture
@@ -55,8 +29,7 @@ def page(browser, live_server):
 
 
 def shoot(page, name):
-    SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"admin-{name}.png"), full_page=True)
+    screenshot(page, f"admin-{name}")
 
 
 def test_an_organiser_runs_a_petition_from_the_admin_page(app, client, smtp, live_server, page):
@@ -67,7 +40,7 @@ def test_an_organiser_runs_a_petition_from_the_admin_page(app, client, smtp, liv
     settings = app.extensions["undersign.settings"]
     app.extensions["undersign.settings"] = replace(settings, shared_address_threshold=3)
 
-    page.goto(f"{live_server.url}/admin/")
+    page.goto(f"{live_server}/admin/")
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     shoot(page, "sign-in")
     page.get_by_label("Token").fill("us_wrong")
@@ -217,7 +190,7 @@ def test_a_partner_sees_only_its_share_in_the_admin_page(app, signer, live_serve
     signer.sign_and_confirm("cora@example.org", name="Cora Elsewhere", source="other-org")
     token = make_token(app, "union-office", partner="kz-union")
 
-    page.goto(f"{live_server.url}/admin/")
+    page.goto(f"{live_server}/admin/")
     page.get_by_label("Token").fill(token)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_text("union-office · partner kz-union")).to_be_visible()

@@ -6,7 +6,6 @@ import json
 import os
 import re
 import shutil
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,22 +19,10 @@ from undersign.db import database
 from undersign.i18n import frontend_dir
 from undersign.mail.worker import deliver_due
 from undersign.models import Petition, Signature
-from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
-from tests.conftest import SMTPServer, free_port, make_app, unavailable
+from tests.conftest import SMTPServer, free_port, make_app, serve, unavailable
 
-CHROMIUM = os.environ.get("UNDERSIGN_TEST_CHROMIUM", "/usr/bin/chromium")
-# Quiet flags: this machine has no network beyond loopback, and the tests want none.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-SCREENSHOTS = Path(__file__).parents[1] / "screenshots"
 SLUG = demo.SLUG
 
 
@@ -43,14 +30,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/browser/" in str(item.path).replace(os.sep, "/"):
             item.add_marker(pytest.mark.browser)
-
-
-def serve(wsgi_app: Any) -> tuple[BaseWSGIServer, str]:
-    """Serve `wsgi_app` on a free loopback port in a thread; return the server and its origin."""
-    port = free_port()
-    server = make_server("127.0.0.1", port, wsgi_app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{port}"
 
 
 # --- the service ---------------------------------------------------------------------------
@@ -106,8 +85,7 @@ def service(database_url: str, smtp: SMTPServer, tmp_path: Path) -> Iterator[Ser
     with database(app).sessions() as session:
         demo.seed(session)
         session.commit()
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server, _ = serve(app, port)
     yield Service(url, app, smtp)
     server.shutdown()
     database(app).engine.dispose()
@@ -187,22 +165,6 @@ def partner(service: Service) -> Iterator[Partner]:
 # --- the browser ---------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        unavailable(f"no Chromium at {CHROMIUM} (set UNDERSIGN_TEST_CHROMIUM)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        unavailable("Playwright for Python is not installed")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
 def context_factory(browser: Any) -> Iterator[Callable[..., Any]]:
     """New browser contexts (a fresh profile each), closed after the test."""
@@ -223,12 +185,6 @@ def context_factory(browser: Any) -> Iterator[Callable[..., Any]]:
 @pytest.fixture
 def page(context_factory: Callable[..., Any]) -> Any:
     return context_factory().new_page()
-
-
-def screenshot(page: Any, name: str, *, full_page: bool = True) -> None:
-    """Keep a picture of what the person saw, for a human to look at (tests/screenshots/)."""
-    SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
 
 
 def axe_violations(page: Any) -> list[str]:

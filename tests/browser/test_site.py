@@ -16,9 +16,9 @@ from tests.browser.conftest import (
     Service,
     add_signers,
     axe_violations,
-    screenshot,
     texts,
 )
+from tests.conftest import screenshot
 
 LANGUAGES = ["en", "ru", "kk"]
 # Latin words allowed on a Russian or Kazakh page: names of things, not sentences.

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import SLUG, Partner, Service, axe_violations, screenshot, texts
+from tests.browser.conftest import SLUG, Partner, Service, axe_violations, texts
+from tests.conftest import screenshot
 
 # Latin words that may stay on a Russian or Kazakh screen: brand names, the example address.
 LATIN_ALLOWED = {"WhatsApp", "Telegram", "name", "example", "org"}
