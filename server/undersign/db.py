@@ -21,9 +21,12 @@ def make_engine(url: str) -> Engine:
         _make_sqlite_transactional(engine)
         return engine
     # Sessions in UTC, so timestamps arrive ready to use (models.UTCDateTime).
+    # No ping on checkout: it would add a round trip to every request. A
+    # connection cut by a database restart fails the one request that meets it,
+    # and the pool then replaces every connection of that generation.
     return create_engine(
         url,
-        pool_pre_ping=True,
+        pool_recycle=1800,
         pool_size=10,
         max_overflow=10,
         connect_args={"options": "-c timezone=UTC"},

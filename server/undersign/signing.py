@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Table, delete, func, insert, literal, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from undersign import counting, identity, privacy, tokens, webhooks
 from undersign.cache import Cache
@@ -20,6 +21,9 @@ from undersign.validation import SignatureInput
 RESEND_INTERVAL = timedelta(minutes=10)
 MAX_EMAILS_PER_SIGNATURE = 5
 SHARED_ADDRESS_WINDOW = timedelta(hours=24)
+# One compiled statement with the values passed beside it, rather than the ORM's
+# unit of work: this runs for every signer, and costs a third of the time.
+NEW_SIGNATURE = insert(cast(Table, Signature.__table__)).returning(Signature.id)
 
 
 class PetitionNotFound(Exception):
@@ -71,71 +75,87 @@ def sign(
     for the person at the form to learn.
     """
     now = now or utcnow()
-    petition = find_petition(session, slug)
+    ip_key = identity.address_key(identity_key, ip) if ip else None
+    petition, crowded = _petition_and_crowding(session, slug, ip_key, shared_address_threshold, now)
     if not petition.is_open(now):
         raise PetitionClosed(slug)
     if data.is_bot:
         return
     petition_id = petition.id
     email_key = identity.email_key(identity_key, data.email)
-    ip_key = identity.address_key(identity_key, ip) if ip else None
-    signature = Signature(
-        petition_id=petition_id,
-        email_key=email_key,
-        ip_key=ip_key,
-        flagged=_crowded_address(session, petition_id, ip_key, shared_address_threshold, now),
-        created_at=now,
-    )
-    _fill(signature, data, now)
-    session.add(signature)
+    values = {
+        "petition_id": petition_id,
+        "email_key": email_key,
+        "ip_key": ip_key,
+        # Many real signers share an address (a plant's network, a carrier's NAT),
+        # so a crowded address flags signatures for review instead of refusing them.
+        "flagged": crowded,
+        "created_at": now,
+        **_signer_values(data, now),
+    }
     try:
-        session.flush()
+        signature_id = session.scalar(NEW_SIGNATURE, values)
     except IntegrityError:
         # The unique index saw this person already: start over on their row.
         session.rollback()
         _sign_again(session, petition_id, email_key, data, now)
         return
-    outbox.enqueue(session, "verify", signature.id, now)
+    assert signature_id is not None
+    outbox.enqueue(session, "verify", signature_id, now)
     session.commit()
 
 
-def _fill(signature: Signature, data: SignatureInput, now: datetime) -> None:
-    signature.name = data.name
-    signature.email = data.email
-    signature.postcode = data.postcode
-    signature.city = data.city
-    signature.comment = data.comment
-    signature.comment_status = "pending" if data.comment else None
-    signature.country = data.country
-    signature.public = data.public
-    signature.contact_consent = data.contact_consent
-    signature.source = data.source
-    signature.locale = data.locale
-    signature.status = "pending"
-    signature.emails_sent = 1
-    signature.last_email_at = now
+def _signer_values(data: SignatureInput, now: datetime) -> dict[str, Any]:
+    """Return what a (new or renewed) signature holds from its form, pending its first email."""
+    return {
+        "name": data.name,
+        "email": data.email,
+        "postcode": data.postcode,
+        "city": data.city,
+        "comment": data.comment,
+        "comment_status": "pending" if data.comment else None,
+        "country": data.country,
+        "public": data.public,
+        "contact_consent": data.contact_consent,
+        "source": data.source,
+        "locale": data.locale,
+        "status": "pending",
+        "emails_sent": 1,
+        "last_email_at": now,
+    }
 
 
-def _crowded_address(
-    session: Session, petition_id: int, ip_key: str | None, threshold: int, now: datetime
-) -> bool:
-    """Has this network address already signed this petition many times today?
+def _petition_and_crowding(
+    session: Session, slug: str, ip_key: str | None, threshold: int, now: datetime
+) -> tuple[Petition, bool]:
+    """Return the petition (what signing needs of it) and whether this address is crowded.
 
-    Many real signers share an address (a plant's network, a carrier's NAT), so
-    crowding flags signatures for an organiser's review instead of refusing them.
+    One read instead of two, since signing is the hot path of a viral day; and
+    the count stops at the threshold, so a busy network's thousandth signer
+    costs no more than its tenth.
     """
-    if ip_key is None:
-        return False
-    recent = session.scalar(
-        select(func.count())
-        .select_from(Signature)
-        .where(
-            Signature.petition_id == petition_id,
-            Signature.ip_key == ip_key,
-            Signature.created_at > now - SHARED_ADDRESS_WINDOW,
+    crowd: Any = literal(0)
+    if ip_key is not None:
+        petition_id = select(Petition.id).where(Petition.slug == slug).scalar_subquery()
+        recent = (
+            select(literal(1))
+            .where(
+                Signature.petition_id == petition_id,
+                Signature.ip_key == ip_key,
+                Signature.created_at > now - SHARED_ADDRESS_WINDOW,
+            )
+            .limit(threshold)
+            .subquery()
         )
-    )
-    return (recent or 0) >= threshold
+        crowd = select(func.count()).select_from(recent).scalar_subquery()
+    row = session.execute(
+        select(Petition, crowd)
+        .where(Petition.slug == slug)
+        .options(load_only(Petition.id, Petition.status, Petition.closes_at))
+    ).first()
+    if row is None:
+        raise PetitionNotFound(slug)
+    return row[0], int(row[1]) >= threshold
 
 
 def _sign_again(
@@ -150,7 +170,8 @@ def _sign_again(
         session.rollback()
         return
     if signature.status == "withdrawn":
-        _fill(signature, data, now)
+        for field, value in _signer_values(data, now).items():
+            setattr(signature, field, value)
         signature.withdrawn_at = None
         outbox.enqueue(session, "verify", signature.id, now)
     elif signature.status == "pending" and _may_resend(signature, now):

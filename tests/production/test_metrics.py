@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -81,3 +83,11 @@ def test_rate_limit_refusals_are_counted(database_url, tmp_path):
     for _ in range(3):
         client.post("/api/v1/petitions/none/signatures", json={})
     assert sample(scrape(client), "undersign_rate_limited_requests_total") - before == 2
+
+
+def test_the_command_line_leaves_metrics_storage_to_serve():
+    # prometheus_client picks per-process or shared storage when first imported;
+    # `undersign serve` must get to choose, so importing the CLI must not import it.
+    probe = "import sys, undersign.cli; print('prometheus_client' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
