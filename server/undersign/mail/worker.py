@@ -9,7 +9,7 @@ from datetime import datetime
 
 from flask import Flask
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from undersign import webhooks
 from undersign.config import Settings
@@ -26,54 +26,79 @@ IDLE_SECONDS = 1.0
 
 
 def deliver_due(app: Flask, now: datetime | None = None, transport: Transport | None = None) -> int:
-    """Send one batch of due messages; return how many were sent."""
+    """Send one batch of due messages (emails and webhooks); return how many went out."""
     now = now or utcnow()
-    settings: Settings = app.extensions["undersign.settings"]
     sessions = database(app).sessions
     claims = outbox.claim(sessions, now, BATCH)
     hooks = [claim for claim in claims if claim.kind == webhooks.KIND]
+    emails = [claim for claim in claims if claim.kind != webhooks.KIND]
     delivered = webhooks.deliver(sessions, hooks, now) if hooks else 0
-    claims = [claim for claim in claims if claim.kind != webhooks.KIND]
-    if not claims:
-        return delivered
-    with sessions() as session:
-        signatures = {
-            s.id: s
-            for s in session.scalars(
-                select(Signature)
-                .where(Signature.id.in_([c.signature_id for c in claims]))
-                .options(selectinload(Signature.petition))
-            )
-        }
-    sent: list[int] = []
+    if emails:
+        delivered += _send_emails(app, emails, now, transport)
+    return delivered
+
+
+def _send_emails(
+    app: Flask, claims: list[outbox.Claim], now: datetime, transport: Transport | None
+) -> int:
+    """Send the claimed emails over one connection; put back what the server did not take."""
+    settings: Settings = app.extensions["undersign.settings"]
+    sessions = database(app).sessions
+    signatures = _signatures_of(sessions, claims)
     finished: list[int] = []  # sent, refused for good, or no longer needed
-    pending = list(claims)
+    sent = 0
     try:
         with app.app_context(), transport or transport_for(settings) as connection:
-            while pending:
-                claim = pending[0]
+            for claim in claims:
                 signature = signatures.get(claim.signature_id or 0)
+                # A signature confirmed, withdrawn or purged meanwhile needs no email.
                 if signature is not None and signature.status == "pending":
-                    try:
-                        connection.send(messages.verification(signature, settings))
-                        sent.append(claim.id)
-                        MAIL_SENT.inc()
-                    except PermanentFailure as refusal:
-                        log.warning("outbox %s dropped: %s", claim.id, refusal)
-                        MAIL_FAILURES.labels("refused").inc()
+                    sent += _send_one(connection, claim, signature, settings)
                 finished.append(claim.id)
-                pending.pop(0)
     except (smtplib.SMTPException, OSError) as error:
         # The server is away or broke off: what was not sent waits and is tried again.
-        reason = type(error).__name__
-        log.warning("mail server unavailable (%s); %d messages wait", reason, len(pending))
-        MAIL_FAILURES.labels("temporary").inc(len(pending))
-        for claim in outbox.retry_later(sessions, pending, reason, now):
-            log.error("outbox %s given up after %d attempts", claim.id, claim.attempts)
-            MAIL_FAILURES.labels("given_up").inc()
+        handled = set(finished)
+        waiting = [claim for claim in claims if claim.id not in handled]
+        _retry_later(sessions, waiting, type(error).__name__, now)
     finally:
         outbox.done(sessions, finished)
-    return len(sent) + delivered
+    return sent
+
+
+def _signatures_of(
+    sessions: sessionmaker[Session], claims: list[outbox.Claim]
+) -> dict[int, Signature]:
+    with sessions() as session:
+        found = session.scalars(
+            select(Signature)
+            .where(Signature.id.in_([claim.signature_id for claim in claims]))
+            .options(selectinload(Signature.petition))
+        )
+        return {signature.id: signature for signature in found}
+
+
+def _send_one(
+    connection: Transport, claim: outbox.Claim, signature: Signature, settings: Settings
+) -> int:
+    """Send one verification email; return 1 if it went, 0 if refused for good."""
+    try:
+        connection.send(messages.verification(signature, settings))
+    except PermanentFailure as refusal:
+        log.warning("outbox %s dropped: %s", claim.id, refusal)
+        MAIL_FAILURES.labels("refused").inc()
+        return 0
+    MAIL_SENT.inc()
+    return 1
+
+
+def _retry_later(
+    sessions: sessionmaker[Session], waiting: list[outbox.Claim], reason: str, now: datetime
+) -> None:
+    log.warning("mail server unavailable (%s); %d messages wait", reason, len(waiting))
+    MAIL_FAILURES.labels("temporary").inc(len(waiting))
+    for claim in outbox.retry_later(sessions, waiting, reason, now):
+        log.error("outbox %s given up after %d attempts", claim.id, claim.attempts)
+        MAIL_FAILURES.labels("given_up").inc()
 
 
 def run(app: Flask, stop: threading.Event) -> None:
