@@ -31,7 +31,8 @@ _H = "[0-9a-fA-F]{1,4}"  # one group of an IPv6 address
 _H6 = f"(?:{_H}(?::{_H})*)"  # groups on one side of its "::"
 _REDACTIONS = [
     (re.compile(r"[^\s@<>\"'(),;:]+@[^\s@<>\"'(),;:]+\.[A-Za-z]{2,}"), "<email>"),
-    (re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b"), "<ip>"),
+    # The server's own listening addresses (loopback, any) are nobody's: keep them readable.
+    (re.compile(r"\b(?!127\.0\.0\.1\b|0\.0\.0\.0\b)(?:\d{1,3}\.){3}\d{1,3}\b"), "<ip>"),
     (re.compile(rf"(?<![\w:])(?:{_H}(?::{_H}){{7}}|{_H6}?::{_H6}?)(?![\w:])"), "<ip>"),
     (re.compile(r"/(verify|withdraw)/[^\s\"'?]+"), r"/\1/<token>"),
 ]
