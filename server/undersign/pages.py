@@ -16,6 +16,7 @@ from flask import (
     Blueprint,
     current_app,
     jsonify,
+    make_response,
     render_template,
     request,
     send_from_directory,
@@ -23,7 +24,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import NotFound
 
-from undersign import charts, counting, i18n, petitions, signing, tokens
+from undersign import charts, counting, i18n, partners, petitions, signing, tokens
 from undersign.cache import get_cache
 from undersign.db import get_session
 from undersign.limits import limiter, token_limit
@@ -185,9 +186,13 @@ def embed_page(slug: str) -> ResponseReturnValue:
     """The widget as a page of its own, for partner sites that allow no third-party script."""
     locale, source = request_locale(), _partner_source()
     context = _petition_page(slug, locale)
-    return render(
-        "embed.html", locale, form={"source": source}, errors={}, source=source, **context
+    response = make_response(
+        render("embed.html", locale, form={"source": source}, errors={}, source=source, **context)
     )
+    policy = partners.frame_ancestors(get_session(), source)
+    if policy:
+        response.headers["Content-Security-Policy"] = policy
+    return response
 
 
 def sign_form_answer(

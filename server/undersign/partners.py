@@ -29,6 +29,20 @@ def find(session: Session, code: str) -> Partner:
     return partner
 
 
+def frame_ancestors(session: Session, code: str | None) -> str | None:
+    """Return the CSP that lets only a partner's own sites frame its embed, if it named any.
+
+    The partner code in an embed's address is public; without this, any site could
+    frame the form and have its signatures counted as that partner's.
+    """
+    if not code:
+        return None
+    origins = session.scalar(select(Partner.allowed_origins).where(Partner.code == code))
+    if not origins:
+        return None
+    return "frame-ancestors 'self' " + " ".join(origins)
+
+
 def listed(session: Session) -> list[Partner]:
     return list(session.scalars(select(Partner).order_by(Partner.code)))
 

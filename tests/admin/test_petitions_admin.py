@@ -76,3 +76,18 @@ def test_the_dashboard_shows_counts_days_countries_sources_and_queues(signer, or
     assert board["by_source"] == {"direct": 1, "kz-union": 1}
     assert sum(day["count"] for day in board["by_day"]) == 2
     assert board["queues"] == {"review": 0, "comments": 1}
+
+
+def test_only_a_partners_own_sites_may_frame_its_embed(organiser, client, petition):
+    created = organiser.post(
+        "/partners",
+        {"code": "kz-union", "name": "KZ union", "allowed_origins": ["https://union.example"]},
+    )
+    assert created.status_code == 201, created.json
+    framed = client.get(f"/embed/{petition}?source=kz-union")
+    assert framed.status_code == 200
+    assert framed.headers["Content-Security-Policy"] == (
+        "frame-ancestors 'self' https://union.example"
+    )
+    anyone = client.get(f"/embed/{petition}?source=other-group")
+    assert "Content-Security-Policy" not in anyone.headers, "no partner, no restriction"
