@@ -130,3 +130,24 @@ def test_a_form_post_gets_a_page_and_the_same_validation(client, app, petition):
     assert ok.status_code == 202
     assert "check your email" in ok.get_data(as_text=True)
     assert stored(app) == 1
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/api/v1/petitions/te%00st", "/api/v1/petitions/test-petition?lang=%00", "/p/te%00st"],
+)
+def test_a_nul_character_in_the_address_is_400_not_500(client, petition, url):
+    assert client.get(url).status_code == 400
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"json": {**VALID, "name": "Nul\u0000Name"}},
+        {"data": {**VALID, "city": "Nul\x00City"}},
+    ],
+)
+def test_a_nul_character_in_the_body_is_400_on_every_database(client, app, petition, body):
+    answer = post(client, petition, **body)
+    assert answer.status_code == 400
+    assert stored(app) == 0

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter, Map
 
 from undersign import cache, config, db, limits, logs
 from undersign.i18n import frontend_dir
@@ -55,7 +56,15 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
+class RowId(IntegerConverter):
+    """A row's id in a URL: beyond the database's integer range it is a 404, not an overflow."""
+
+    def __init__(self, url_map: Map) -> None:
+        super().__init__(url_map, min=1, max=2**31 - 1)
+
+
 def _register_blueprints(app: Flask) -> None:
+    app.url_map.converters["row_id"] = RowId
     from undersign import admin_site, health, pages
     from undersign.api import admin, errors, openapi, public
 
@@ -66,4 +75,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(pages.bp)
     app.register_blueprint(health.bp)
     errors.init_app(app, pages.html_error)
-    app.before_request(errors.refuse_long_urls(MAX_URL_CHARS))
+    app.before_request(errors.refuse_odd_requests(MAX_URL_CHARS))

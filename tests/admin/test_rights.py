@@ -133,3 +133,9 @@ def test_a_partner_counts_only_its_share(collected, as_partner, organiser):
     assert mine.json["petitions"][0]["counts"]["verified"] == 2
     everything = organiser.get("/petitions")
     assert everything.json["petitions"][0]["counts"]["verified"] == 4
+
+
+@pytest.mark.parametrize("row", ["0", "2147483648", "15005884262706219008"])
+def test_an_id_outside_the_databases_range_is_404_not_500(organiser, row):
+    assert organiser.delete(f"/webhooks/{row}").status_code == 404
+    assert organiser.post(f"/signatures/{row}/restore", {"reason": "x"}).status_code == 404

@@ -332,7 +332,7 @@ def _reason_detail() -> dict[str, Any]:
     return {"reason": reason} if isinstance(reason, str) and reason else {}
 
 
-@bp.post("/signatures/<int:signature_id>/invalidate")
+@bp.post("/signatures/<row_id:signature_id>/invalidate")
 @organisers_only
 def invalidate(signature_id: int) -> Response:
     reason = _text(_body(), "reason") or ""
@@ -341,20 +341,20 @@ def invalidate(signature_id: int) -> Response:
     )
 
 
-@bp.post("/signatures/<int:signature_id>/restore")
+@bp.post("/signatures/<row_id:signature_id>/restore")
 @organisers_only
 def restore(signature_id: int) -> Response:
     _text(_body(), "reason")
     return _change_signature(signature_id, "signature.restore", moderation.restore)
 
 
-@bp.post("/signatures/<int:signature_id>/keep")
+@bp.post("/signatures/<row_id:signature_id>/keep")
 @organisers_only
 def keep(signature_id: int) -> Response:
     return _change_signature(signature_id, "signature.keep", moderation.clear_flag)
 
 
-@bp.post("/signatures/<int:signature_id>/comment")
+@bp.post("/signatures/<row_id:signature_id>/comment")
 @organisers_only
 def moderate_comment(signature_id: int) -> Response:
     decision = _text(_body(), "decision") or ""
@@ -529,7 +529,7 @@ def create_webhook() -> tuple[Response, int]:
     return jsonify(webhooks.describe(created, with_secret=True)), 201
 
 
-@bp.delete("/webhooks/<int:webhook_id>")
+@bp.delete("/webhooks/<row_id:webhook_id>")
 @organisers_only
 def delete_webhook(webhook_id: int) -> tuple[str, int]:
     session = get_session()

@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from undersign.logs import route
@@ -70,6 +71,16 @@ def init_app(app: Flask, html_error: Any) -> None:
             response.headers["Allow"] = error.get_response().headers["Allow"]
         return response
 
+    @app.errorhandler(DataError)
+    def _refused_by_the_database(error: DataError) -> Any:
+        # A value the database cannot store (a NUL character, a number or text
+        # beyond a column's range) came from the client: its mistake, not ours.
+        # The request's session is rolled back when it closes.
+        log.warning("database refused a value on %s %s", request.method, route())
+        if not wants_json():
+            return html_error(400)
+        return json_error(400, "bad_request", "A value in the request cannot be stored.")
+
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Any:
         # Logged by type and route only: the message could carry what a signer typed,
@@ -88,14 +99,36 @@ def init_app(app: Flask, html_error: Any) -> None:
         return json_error(500, "internal_error", InternalServerError.description)
 
 
-def refuse_long_urls(limit: int) -> Any:
-    """Return a before_request hook answering 414 to URLs longer than `limit` characters."""
+NUL_SPELLINGS = (b"\x00", b"%00", b"\\u0000")
+
+
+def refuse_odd_requests(limit: int) -> Any:
+    """Return a before_request hook refusing URLs over `limit` characters (414) and NULs (400).
+
+    PostgreSQL stores no NUL character in text and SQLite does: refusing it at the
+    door keeps both databases answering alike, with a 400 instead of a 500.
+    """
 
     def _check() -> Response | None:
         if len(request.full_path) > limit:
             if wants_json():
                 return json_error(414, "uri_too_long", "The address is too long.")
             return Response("URI too long", status=414, mimetype="text/plain")
+        if _holds_nul():
+            if wants_json():
+                return json_error(400, "bad_request", "The request holds a NUL character.")
+            return Response("Bad request", status=400, mimetype="text/plain")
         return None
 
     return _check
+
+
+def _holds_nul() -> bool:
+    if "\x00" in request.path or b"%00" in request.query_string:
+        return True
+    # Bodies are small (MAX_CONTENT_LENGTH); one that is too big is refused later with 413.
+    length = request.content_length or 0
+    if request.method not in ("POST", "PUT", "PATCH") or length > (request.max_content_length or 0):
+        return False
+    body = request.get_data(cache=True)
+    return any(spelling in body for spelling in NUL_SPELLINGS)
