@@ -8,6 +8,7 @@ import shutil
 import socket
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -62,18 +63,18 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def postgres_database() -> Iterator[str]:
-    """Create and migrate a database of our own on the test server; each test truncates it."""
+@contextmanager
+def fresh_postgres_database(prefix: str) -> Iterator[str]:
+    """Create and migrate a database of our own on the test server; drop it afterwards."""
     if not POSTGRES_URL:
         unavailable("UNDERSIGN_TEST_DATABASE_URL is not set")
     assert POSTGRES_URL
     admin_url = make_url(POSTGRES_URL)
-    name = f"undersign_test_{os.getpid()}"
+    name = f"{prefix}_{os.getpid()}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             connection.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as error:  # the server is not there: say so once
         unavailable(f"PostgreSQL at {admin_url.render_as_string()} is unreachable: {error}")
@@ -81,10 +82,19 @@ def postgres_database() -> Iterator[str]:
     migrated = Database(url)
     migrated.upgrade()
     migrated.engine.dispose()
-    yield url
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """One database for the whole run; each test truncates it (see `database_url`)."""
+    with fresh_postgres_database("undersign_test") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

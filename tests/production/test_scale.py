@@ -23,11 +23,10 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, func, make_url, select, text
-from undersign.db import Database
+from sqlalchemy import create_engine, func, select
 from undersign.models import OutboxMessage
 
-from tests.conftest import POSTGRES_URL, SMTPServer, free_port, unavailable
+from tests.conftest import SMTPServer, free_port, fresh_postgres_database
 
 SLUG = "scale-test"
 SIGNERS = 60
@@ -50,26 +49,8 @@ def wait_until(condition: Callable[[], Any], timeout: float, what: str) -> Any:
 @pytest.fixture
 def scale_database() -> Iterator[str]:
     """A fresh, migrated PostgreSQL database of this test's own."""
-    if not POSTGRES_URL:
-        unavailable("UNDERSIGN_TEST_DATABASE_URL is not set")
-    assert POSTGRES_URL
-    admin_url = make_url(POSTGRES_URL)
-    name = f"undersign_scale_{os.getpid()}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as error:
-        unavailable(f"PostgreSQL at {admin_url.render_as_string()} is unreachable: {error}")
-    url = admin_url.set(database=name).render_as_string(hide_password=False)
-    migrated = Database(url)
-    migrated.upgrade()
-    migrated.engine.dispose()
-    yield url
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with fresh_postgres_database("undersign_scale") as url:
+        yield url
 
 
 @dataclass
