@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from functools import cache, partial
 from gettext import translation
@@ -273,59 +273,47 @@ def _token_page(
     )
 
 
+# Why a link's action failed, as the result page names it, and the status it answers with.
+LINK_FAILURES: dict[type[Exception], tuple[str, int]] = {
+    signing.SignatureWithdrawn: ("verify_withdrawn", 409),
+    tokens.ExpiredToken: ("expired", 410),
+    tokens.InvalidToken: ("invalid", 400),
+}
+
+
+def _link_page(
+    token: str, purpose: tokens.Purpose, action: str, done: str, act: Callable[..., Any]
+) -> ResponseReturnValue:
+    """Show a link's button (GET), or do its action (POST) and show how it went.
+
+    Link scanners fetch the links in emails, but they do not press buttons.
+    """
+    if request.method == "GET":
+        problem = _link_problem(token, purpose, done)
+        if problem:
+            status = LINK_PROBLEM_STATUS[problem]
+            return _token_page(token, purpose, "token_result.html", status, outcome=problem)
+        return _token_page(token, purpose, "token_action.html", action=action)
+    keys = current_app.extensions["undersign.settings"].signing_keys
+    try:
+        result = act(get_session(), get_cache(), token, keys)
+    except tuple(LINK_FAILURES) as failure:
+        get_session().rollback()
+        outcome, status = LINK_FAILURES[type(failure)]
+        return _token_page(token, purpose, "token_result.html", status, outcome=outcome)
+    return _token_page(token, purpose, "token_result.html", outcome=done, result=result)
+
+
 @bp.route("/verify/<token>", methods=["GET", "POST"])
 @limiter.limit(token_limit, methods=["POST"])
 def verify_page(token: str) -> ResponseReturnValue:
-    """Ask for a click before confirming: link scanners fetch, but they do not POST."""
-    if request.method == "GET":
-        problem = _link_problem(token, tokens.VERIFY, done="verified")
-        if problem:
-            status = LINK_PROBLEM_STATUS[problem]
-            return _token_page(token, tokens.VERIFY, "token_result.html", status, outcome=problem)
-        return _token_page(token, tokens.VERIFY, "token_action.html", action="verify")
-    keys = current_app.extensions["undersign.settings"].signing_keys
-    try:
-        result = signing.verify(get_session(), get_cache(), token, keys)
-    except signing.SignatureWithdrawn:
-        get_session().rollback()
-        return _token_page(
-            token, tokens.VERIFY, "token_result.html", 409, outcome="verify_withdrawn"
-        )
-    except tokens.ExpiredToken:
-        get_session().rollback()
-        return _token_page(token, tokens.VERIFY, "token_result.html", 410, outcome="expired")
-    except tokens.InvalidToken:
-        get_session().rollback()
-        return _token_page(token, tokens.VERIFY, "token_result.html", 400, outcome="invalid")
-    return _token_page(
-        token,
-        tokens.VERIFY,
-        "token_result.html",
-        outcome="verified",
-        count=result.signature_count,
-        withdraw_token=result.withdraw_token,
-    )
+    return _link_page(token, tokens.VERIFY, "verify", "verified", signing.verify)
 
 
 @bp.route("/withdraw/<token>", methods=["GET", "POST"])
 @limiter.limit(token_limit, methods=["POST"])
 def withdraw_page(token: str) -> ResponseReturnValue:
-    if request.method == "GET":
-        problem = _link_problem(token, tokens.WITHDRAW, done="withdrawn")
-        if problem:
-            status = LINK_PROBLEM_STATUS[problem]
-            return _token_page(token, tokens.WITHDRAW, "token_result.html", status, outcome=problem)
-        return _token_page(token, tokens.WITHDRAW, "token_action.html", action="withdraw")
-    keys = current_app.extensions["undersign.settings"].signing_keys
-    try:
-        signing.withdraw(get_session(), get_cache(), token, keys)
-    except tokens.ExpiredToken:
-        get_session().rollback()
-        return _token_page(token, tokens.WITHDRAW, "token_result.html", 410, outcome="expired")
-    except tokens.InvalidToken:
-        get_session().rollback()
-        return _token_page(token, tokens.WITHDRAW, "token_result.html", 400, outcome="invalid")
-    return _token_page(token, tokens.WITHDRAW, "token_result.html", outcome="withdrawn")
+    return _link_page(token, tokens.WITHDRAW, "withdraw", "withdrawn", signing.withdraw)
 
 
 @bp.get("/widget.js")
