@@ -6,14 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, func, insert, literal, select
+from sqlalchemy import Integer, Select, Table, bindparam, delete, func, insert, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, load_only
 
 from undersign import counting, identity, privacy, tokens, webhooks
 from undersign.cache import Cache
 from undersign.mail import outbox
-from undersign.models import OutboxMessage, Petition, Signature, utcnow
+from undersign.models import OutboxMessage, Petition, Signature, UTCDateTime, utcnow
 from undersign.validation import SignatureInput
 
 # Signing again while pending re-sends the email, but not so often that the
@@ -125,6 +125,33 @@ def _signer_values(data: SignatureInput, now: datetime) -> dict[str, Any]:
     }
 
 
+def _crowding_read(count_address: bool) -> Select[Any]:
+    """Build the read of a petition and of how often one address signed it lately."""
+    crowd: Any = literal(0)
+    if count_address:
+        petition_id = select(Petition.id).where(Petition.slug == bindparam("slug"))
+        recent = (
+            select(literal(1))
+            .where(
+                Signature.petition_id == petition_id.scalar_subquery(),
+                Signature.ip_key == bindparam("ip_key"),
+                Signature.created_at > bindparam("since", type_=UTCDateTime),
+            )
+            .limit(bindparam("threshold", type_=Integer))
+            .subquery()
+        )
+        crowd = select(func.count()).select_from(recent).scalar_subquery()
+    return (
+        select(Petition, crowd)
+        .where(Petition.slug == bindparam("slug"))
+        .options(load_only(Petition.id, Petition.status, Petition.closes_at))
+    )
+
+
+# Built once: building and keying this statement afresh cost as much as running it.
+READ_WITH_CROWD, READ_WITHOUT_ADDRESS = _crowding_read(True), _crowding_read(False)
+
+
 def _petition_and_crowding(
     session: Session, slug: str, ip_key: str | None, threshold: int, now: datetime
 ) -> tuple[Petition, bool]:
@@ -134,25 +161,12 @@ def _petition_and_crowding(
     the count stops at the threshold, so a busy network's thousandth signer
     costs no more than its tenth.
     """
-    crowd: Any = literal(0)
-    if ip_key is not None:
-        petition_id = select(Petition.id).where(Petition.slug == slug).scalar_subquery()
-        recent = (
-            select(literal(1))
-            .where(
-                Signature.petition_id == petition_id,
-                Signature.ip_key == ip_key,
-                Signature.created_at > now - SHARED_ADDRESS_WINDOW,
-            )
-            .limit(threshold)
-            .subquery()
-        )
-        crowd = select(func.count()).select_from(recent).scalar_subquery()
-    row = session.execute(
-        select(Petition, crowd)
-        .where(Petition.slug == slug)
-        .options(load_only(Petition.id, Petition.status, Petition.closes_at))
-    ).first()
+    if ip_key is None:
+        row = session.execute(READ_WITHOUT_ADDRESS, {"slug": slug}).first()
+    else:
+        since = now - SHARED_ADDRESS_WINDOW
+        parameters = {"slug": slug, "ip_key": ip_key, "since": since, "threshold": threshold}
+        row = session.execute(READ_WITH_CROWD, parameters).first()
     if row is None:
         raise PetitionNotFound(slug)
     return row[0], int(row[1]) >= threshold
