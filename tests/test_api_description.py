@@ -62,21 +62,6 @@ def test_the_petition_answers_in_the_requested_language_with_a_fallback(client, 
     }
 
 
-def test_the_public_api_is_open_to_other_origins(client, petition):
-    preflight = client.options(
-        f"/api/v1/petitions/{petition}/signatures",
-        headers={
-            "Origin": "https://union.example",
-            "Access-Control-Request-Method": "POST",
-            "Access-Control-Request-Headers": "content-type",
-        },
-    )
-    assert preflight.status_code == 200
-    assert preflight.headers["Access-Control-Allow-Origin"] == "*"
-    assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
-    assert "Content-Type" in preflight.headers["Access-Control-Allow-Headers"]
-
-
 def test_the_wall_shows_only_consenting_verified_signers_and_approved_comments(signer, app):
     from sqlalchemy import update
     from undersign.db import database
