@@ -160,7 +160,7 @@ button[disabled] { opacity: .7; cursor: progress; }
       try {
         this.t = await textsFor(this.locale);
         this.petition = await getJSON(`api/v1/petitions/${this.slug}?lang=${this.locale}`);
-      } catch (error) {
+      } catch {
         const message = this.t ? this.t.widget.load_failed : "This petition could not be loaded.";
         this.shadowRoot.querySelector(".card").replaceChildren(h("p", { role: "alert" }, message));
         return;

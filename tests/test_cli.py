@@ -1,42 +1,103 @@
-"""The `undersign` command line: real processes, one-line errors, never a traceback."""
+"""The `undersign` command line: one-line errors, never a traceback.
+
+Most tests run the commands in this process through Click's CliRunner: the same
+`main` the console script calls, without starting Python and building the app
+in a new process for each command. A few stay real processes, where the process
+itself is what is tested (see each).
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import logging
 import os
 import subprocess
 import sys
 
 import pytest
+from click.testing import CliRunner
+from undersign import cli
+from undersign.db import database
 
 BIN = os.path.join(os.path.dirname(sys.executable), "undersign")
+UNREACHABLE = "postgresql+psycopg://nobody@127.0.0.1:1/x"
+
+
+def without_outer_settings() -> dict[str, str | None]:
+    """Unset, for one command, every UNDERSIGN_ variable of the environment pytest runs in.
+
+    Flask reads them all (from_prefixed_env), so an SMTP host or a Redis set
+    outside would otherwise reach the command. CliRunner unsets a None.
+    """
+    return {name: None for name in os.environ if name.startswith("UNDERSIGN_")}
 
 
 @pytest.fixture
-def run(database_url, tmp_path):
-    env = {
-        **os.environ,
-        "UNDERSIGN_DATABASE_URL": database_url,
-        "UNDERSIGN_SECRET_KEY": "cli-test-key",
-    }
-    env.pop("UNDERSIGN_SMTP_HOST", None)
+def invoke(tmp_path, monkeypatch):
+    """Run `undersign ARGS` in this process, each time as independent as a new process.
+
+    - a new app each time: CliRunner gives each invocation a new root context,
+      so `cli._app()` finds no cached app and builds one from `env`; we keep a
+      hand on it to close its connections afterwards;
+    - the environment is `env` alone among UNDERSIGN_ variables, and restored after;
+    - `main` points the root logger at the runner's stderr (logs.configure):
+      the handlers pytest had are put back after each command;
+    - exceptions are not caught: one that escapes fails the test with its
+      traceback, where the console script would have printed one.
+    """
+    monkeypatch.chdir(tmp_path)  # relative paths (--body-file, -o) as from a shell in tmp_path
+    built = []
+    create_app = cli.create_app
+
+    def tracked_create_app(*args, **kwargs):
+        app = create_app(*args, **kwargs)
+        built.append(app)
+        return app
+
+    monkeypatch.setattr(cli, "create_app", tracked_create_app)
+    runner = CliRunner()
+    root = logging.getLogger()
+
+    def invoke(*args, env):
+        handlers, level = root.handlers[:], root.level
+        try:
+            return runner.invoke(
+                cli.main,
+                list(args),
+                env={**without_outer_settings(), **env},
+                prog_name="undersign",
+                catch_exceptions=False,
+            )
+        finally:
+            root.handlers[:] = handlers
+            root.setLevel(level)
+            while built:
+                database(built.pop()).engine.dispose()
+
+    return invoke
+
+
+@pytest.fixture
+def run(invoke, database_url):
+    env = {"UNDERSIGN_DATABASE_URL": database_url, "UNDERSIGN_SECRET_KEY": "cli-test-key"}
 
     def run(*args, extra_env=None, check=True):
-        done = subprocess.run(
-            [BIN, *args],
-            capture_output=True,
-            text=True,
-            env={**env, **(extra_env or {})},
-            cwd=tmp_path,
-            timeout=60,
-        )
+        done = invoke(*args, env={**env, **(extra_env or {})})
         if check:
-            assert done.returncode == 0, done.stderr
+            assert done.exit_code == 0, done.stderr
         return done
 
     return run
+
+
+def process(args, env, cwd):
+    """Run a real process, with `env` alone among UNDERSIGN_ variables."""
+    outer = {k: v for k, v in os.environ.items() if not k.startswith("UNDERSIGN_")}
+    return subprocess.run(
+        args, capture_output=True, text=True, env={**outer, **env}, cwd=cwd, timeout=60
+    )
 
 
 def test_petition_create_prints_json_and_list_shows_it(run):
@@ -79,7 +140,7 @@ def test_petition_create_reads_the_body_from_a_file(run, tmp_path):
 )
 def test_bad_arguments_exit_non_zero_with_one_line(run, args):
     done = run(*args, check=False)
-    assert done.returncode != 0
+    assert done.exit_code != 0
     assert "Traceback" not in done.stderr
     assert done.stderr.strip().splitlines()[-1].startswith("Error")
 
@@ -87,24 +148,48 @@ def test_bad_arguments_exit_non_zero_with_one_line(run, args):
 def test_a_duplicate_slug_is_refused(run):
     run("petition", "create", "once", "--title", "T")
     done = run("petition", "create", "once", "--title", "T", check=False)
-    assert done.returncode == 1
+    assert done.exit_code == 1
     assert "exists already" in done.stderr
 
 
-def test_an_unreachable_database_is_one_line(run):
-    done = run(
+def test_an_unreachable_database_is_one_line(invoke):
+    done = invoke(
         "petition",
         "list",
-        check=False,
-        extra_env={"UNDERSIGN_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/x"},
+        env={"UNDERSIGN_DATABASE_URL": UNREACHABLE, "UNDERSIGN_SECRET_KEY": "cli-test-key"},
     )
-    assert done.returncode == 1
+    assert done.exit_code == 1
     assert "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
 
 
-def test_serve_refuses_a_public_address_without_a_secret_key(run):
-    done = run("serve", "--host", "0.0.0.0", check=False, extra_env={"UNDERSIGN_SECRET_KEY": ""})
+def test_the_installed_script_fails_in_one_line_without_a_traceback(tmp_path):
+    # A real process: what is tested is the console script itself (its entry
+    # point, its exit status, what reaches the real stderr), which the
+    # in-process tests above stand in for.
+    done = process(
+        [BIN, "petition", "list"],
+        {"UNDERSIGN_DATABASE_URL": UNREACHABLE, "UNDERSIGN_SECRET_KEY": "cli-test-key"},
+        tmp_path,
+    )
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert done.stderr.startswith("Error: database error")
+
+
+def test_serve_refuses_a_public_address_without_a_secret_key(tmp_path):
+    # A real process: should the refusal ever go, `serve` would go on to set
+    # PROMETHEUS_MULTIPROC_DIR, start a mailer and run gunicorn (its signal
+    # handlers, its forks) inside pytest; in a process it fails on the timeout.
+    done = process(
+        [BIN, "serve", "--host", "0.0.0.0"],
+        {
+            "UNDERSIGN_DATABASE_URL": f"sqlite:///{tmp_path / 'undersign.sqlite'}",
+            "UNDERSIGN_SECRET_KEY": "",
+        },
+        tmp_path,
+    )
     assert done.returncode == 1
     assert "UNDERSIGN_SECRET_KEY" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
@@ -146,7 +231,6 @@ def test_purge_deletes_unconfirmed_signatures_and_old_address_hashes(run, app, s
     from datetime import timedelta
 
     from sqlalchemy import select, update
-    from undersign.db import database
     from undersign.models import Signature, utcnow
 
     signer.sign(email="old@example.org")

@@ -11,7 +11,7 @@ import pytest
 from flask.testing import FlaskClient
 from itsdangerous.timed import TimestampSigner
 from undersign import charts, i18n, tokens
-from undersign.pages import count_text, plural_category
+from undersign.i18n import count_text, plural_category
 
 
 def visible_text(html: str) -> str:
@@ -230,9 +230,8 @@ def test_a_partner_link_to_the_petition_page_records_the_partner(
 def test_the_no_javascript_answer_links_languages_back_to_the_page(
     client: FlaskClient, petition: str
 ) -> None:
-    answer = client.post(
-        f"/api/v1/petitions/{petition}/signatures?lang=ru", data={"name": "", "locale": "ru"}
-    )
+    answer = client.post(f"/p/{petition}?lang=ru", data={"name": "", "locale": "ru"})
     assert answer.status_code == 422
     assert "Заполните это поле." in answer.text
-    assert f'href="/p/{petition}?lang=kk"' in answer.text  # not back to the API's address
+    # The answer's address is the page's: a language link stays on it, never on the API.
+    assert 'href="?lang=kk"' in answer.text

@@ -115,21 +115,45 @@ def test_a_wrong_method_is_405_in_the_error_shape(client, petition):
     assert answer.json["error"]["code"] == "method_not_allowed"
 
 
-@pytest.mark.parametrize("query", ["page=0", "page=-1", "page=abc", "per_page=0", "page=99999999"])
-def test_bad_paging_is_400_not_500(client, petition, query):
-    assert client.get(f"/api/v1/petitions/{petition}/signatures?{query}").status_code == 400
+@pytest.mark.parametrize(
+    "query",
+    ["page=0", "page=-1", "page=abc", "per_page=0", "page=99999999", "per_page=101", "page=²"],
+)
+def test_bad_paging_is_422_naming_the_parameter(client, petition, query):
+    answer = client.get(f"/api/v1/petitions/{petition}/signatures?{query}")
+    assert answer.status_code == 422
+    assert list(answer.json["error"]["fields"]) == [query.split("=")[0]]
 
 
 def test_a_form_post_gets_a_page_and_the_same_validation(client, app, petition):
-    answer = post(client, petition, data={"name": "", "email": "x", "country": "KZ"})
+    answer = client.post(f"/p/{petition}", data={"name": "", "email": "x", "country": "KZ"})
     assert answer.status_code == 422
     assert answer.mimetype == "text/html"
     assert "Please fill this in." in answer.get_data(as_text=True)
     assert stored(app) == 0
-    ok = post(client, petition, data={**VALID, "public": "true"})
+    ok = client.post(f"/p/{petition}", data={**VALID, "public": "true"})
     assert ok.status_code == 202
     assert "check your email" in ok.get_data(as_text=True)
     assert stored(app) == 1
+
+
+def test_a_form_cached_with_the_old_target_is_sent_on_to_the_page(client, app, petition):
+    answer = post(client, petition, query_string={"lang": "ru"}, data=VALID)
+    assert answer.status_code == 307  # a browser posts the same form again, there
+    assert answer.headers["Location"] == f"/p/{petition}?lang=ru"
+    # The test client cannot send a body twice; a browser does, as this second post.
+    followed = client.post(answer.headers["Location"], data=VALID)
+    assert followed.status_code == 202
+    assert followed.mimetype == "text/html"
+    assert 'lang="ru"' in followed.text
+    assert stored(app) == 1
+
+
+def test_the_api_takes_json_only(client, app, petition):
+    answer = post(client, petition, data="name=Ana", content_type="text/plain")
+    assert answer.status_code == 415
+    assert answer.json["error"]["code"] == "unsupported_media_type"
+    assert stored(app) == 0
 
 
 @pytest.mark.parametrize(

@@ -31,8 +31,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Cyrillic stays readable
-    settings = config.load(app.config, app.instance_path)
-    app.extensions["undersign.settings"] = settings
+    settings = config.init_app(app)
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SECRET_KEY_FALLBACKS=list(settings.secret_key_fallbacks),
@@ -48,9 +47,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # Before the limiter, so that a refused request is logged and counted too.
     logs.init_app(app)
     # Imported here: `undersign serve` chooses where metrics live before this runs.
-    from undersign import metrics
+    from undersign import health
 
-    metrics.init_app(app)
+    health.init_app(app)
     limits.init_app(app, settings)
     _register_blueprints(app)
     return app
@@ -65,7 +64,7 @@ class RowId(IntegerConverter):
 
 def _register_blueprints(app: Flask) -> None:
     app.url_map.converters["row_id"] = RowId
-    from undersign import admin_site, health, pages
+    from undersign import admin_site, pages
     from undersign.api import admin, errors, openapi, public
 
     app.register_blueprint(public.bp)
@@ -73,6 +72,5 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_site.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(pages.bp)
-    app.register_blueprint(health.bp)
     errors.init_app(app, pages.html_error)
     app.before_request(errors.refuse_odd_requests(MAX_URL_CHARS))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from undersign.auth import Rights
 from undersign.models import AuditEntry
+
+if TYPE_CHECKING:  # auth records its own changes here
+    from undersign.auth import Rights
 
 
 def record(
@@ -22,6 +24,11 @@ def record(
     session.add(
         AuditEntry(actor=rights.name, action=action, target=target, rows=rows, detail=detail)
     )
+
+
+def page(session: Session, number: int, size: int) -> list[AuditEntry]:
+    """Return one page of the log, newest first; pages count from 1."""
+    return list(session.scalars(AuditEntry.newest().offset((number - 1) * size).limit(size)))
 
 
 def describe(entry: AuditEntry) -> dict[str, Any]:

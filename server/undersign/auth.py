@@ -12,11 +12,12 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from undersign import audit
 from undersign.models import OrganiserToken, Signature, utcnow
+from undersign.validation import PARTNER_CODE
 
 PREFIX = "us_"
 NAME = re.compile(r"[\w.@-]{1,80}")
-SOURCE = re.compile(r"[a-z0-9-]{1,40}")
 # Recording every use would turn each read into a write; a minute's precision
 # tells an organiser whether a token is alive just as well.
 LAST_USED_PRECISION = timedelta(minutes=1)
@@ -58,26 +59,30 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create(session: Session, name: str, partner: str | None = None) -> str:
-    """Store a new token under `name` and return it: the only time it is ever seen."""
+def create(session: Session, name: str, partner: str | None = None, *, by: Rights) -> str:
+    """Store a new token under `name`, log it, commit, and return it: the only time it is seen."""
     if not NAME.fullmatch(name):
         raise TokenError("a token name is 1-80 letters, digits, '.', '@', '_' or '-'")
-    if partner is not None and not SOURCE.fullmatch(partner):
+    if partner is not None and not PARTNER_CODE.fullmatch(partner):
         raise TokenError("a partner source is 1-40 lowercase letters, digits and hyphens")
     if session.scalar(select(OrganiserToken.id).where(OrganiserToken.name == name)) is not None:
         raise TokenError(f"a token called {name!r} exists already")
     token = PREFIX + secrets.token_urlsafe(32)
     session.add(OrganiserToken(name=name, token_hash=digest(token), partner=partner))
-    session.flush()
+    audit.record(session, by, "token.create", name, partner=partner)
+    session.commit()
     return token
 
 
-def revoke(session: Session, name: str, now: datetime | None = None) -> None:
+def revoke(session: Session, name: str, *, by: Rights, now: datetime | None = None) -> None:
+    """Revoke a token at once, log it, and commit."""
     found = session.scalar(select(OrganiserToken).where(OrganiserToken.name == name))
     if found is None:
         raise TokenError(f"no token called {name!r}")
     if found.revoked_at is None:
         found.revoked_at = now or utcnow()
+    audit.record(session, by, "token.revoke", name)
+    session.commit()
 
 
 def listed(session: Session) -> list[OrganiserToken]:

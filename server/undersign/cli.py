@@ -18,7 +18,8 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from undersign import audit, auth, create_app, demo, export, logs, petitions, retention, signing
+from undersign import auth, create_app, demo, export, logs, petitions, retention
+from undersign.api.params import moment
 from undersign.config import LOOPBACK_HOSTS, ConfigError
 from undersign.db import database
 from undersign.models import Petition
@@ -135,10 +136,11 @@ def create_petition(
     texts = {lang: {"title": title, "summary": summary, "body": body, "target": target}}
     with database(_app()).sessions() as session:
         try:
-            created = petitions.create(session, slug, texts, goal=goal, default_locale=lang)
+            created = petitions.create(
+                session, slug, texts, by=auth.CLI, goal=goal, default_locale=lang
+            )
         except petitions.InvalidPetition as error:
             raise click.ClickException(str(error)) from None
-        session.commit()
         click.echo(json.dumps(petitions.describe(created, lang, 0), ensure_ascii=False, indent=2))
 
 
@@ -155,7 +157,6 @@ def seed_demo() -> None:
     """Create the demo petition unless it exists (safe to run again)."""
     with database(_app()).sessions() as session:
         created = demo.seed(session)
-        session.commit()
     click.echo(f"demo petition {'created' if created else 'already there'}: /p/{demo.SLUG}")
 
 
@@ -164,7 +165,7 @@ def _moment(ctx: click.Context, param: click.Parameter, value: str | None) -> da
     if value is None:
         return None
     try:
-        return export.moment(value, until=param.name == "until")
+        return moment(value, until=param.name == "until")
     except ValueError:
         raise click.BadParameter("use an ISO date like 2026-11-27") from None
 
@@ -189,21 +190,23 @@ def export_command(
     """Stream a petition's signatures as CSV or JSONL."""
     sessions = database(_app()).sessions
     filters = export.Filters(status=status, source=source, since=since, until=until)
-    with export.consistent_session(sessions) as session:
-        try:
-            found = signing.find_petition(session, slug)
-        except signing.PetitionNotFound:
-            raise click.ClickException(f"no petition called {slug!r}") from None
-        with sessions.begin() as log:
-            total = export.count(session, found, filters)
-            audit.record(log, auth.CLI, "export", slug, total, format=fmt, **filters.described())
-        chunks = export.stream(session, found, filters, fmt)
+    try:
+        with sessions() as log:
+            snapshot = export.open_snapshot(
+                sessions, log, slug, filters, auth.CLI, "export", format=fmt
+            )
+    except petitions.PetitionNotFound:
+        raise click.ClickException(f"no petition called {slug!r}") from None
+    chunks = snapshot.stream(fmt)
+    try:
         if output is None:
             for chunk in chunks:
                 sys.stdout.write(chunk)
         else:
             with output.open("w", encoding="utf-8", newline="") as out:
                 out.writelines(chunks)
+    finally:
+        snapshot.close()
 
 
 @main.group()
@@ -216,12 +219,11 @@ def token() -> None:
 @click.option("--partner", metavar="SOURCE", help="Limit the token to what this partner collected.")
 def create_token(name: str, partner: str | None) -> None:
     """Make a token and print it once, alone on the last line: only its hash is kept."""
-    with database(_app()).sessions.begin() as session:
+    with database(_app()).sessions() as session:
         try:
-            made = auth.create(session, name, partner)
+            made = auth.create(session, name, partner, by=auth.CLI)
         except auth.TokenError as error:
             raise click.ClickException(str(error)) from None
-        audit.record(session, auth.CLI, "token.create", name, partner=partner)
     scope = f"partner {partner!r}" if partner else "every petition"
     click.echo(f"token {name!r} for {scope}; copy it now, it is not shown again:", err=True)
     click.echo(made)
@@ -233,7 +235,7 @@ def list_tokens() -> None:
     with database(_app()).sessions() as session:
         for found in auth.listed(session):
             when = [found.created_at, found.last_used_at, found.revoked_at]
-            dates = [moment.isoformat(timespec="seconds") if moment else "-" for moment in when]
+            dates = [at.isoformat(timespec="seconds") if at else "-" for at in when]
             click.echo("\t".join([found.name, found.partner or "*", *dates]))
 
 
@@ -241,12 +243,11 @@ def list_tokens() -> None:
 @click.argument("name")
 def revoke_token(name: str) -> None:
     """Revoke a token at once: it answers 401 from now on."""
-    with database(_app()).sessions.begin() as session:
+    with database(_app()).sessions() as session:
         try:
-            auth.revoke(session, name)
+            auth.revoke(session, name, by=auth.CLI)
         except auth.TokenError as error:
             raise click.ClickException(str(error)) from None
-        audit.record(session, auth.CLI, "token.revoke", name)
     click.echo(f"token {name!r} revoked")
 
 
@@ -255,5 +256,4 @@ def purge() -> None:
     """Delete what is no longer needed: unconfirmed signatures, expired address hashes."""
     with database(_app()).sessions() as session:
         done = retention.purge(session)
-        session.commit()
     click.echo(", ".join(f"{what}: {n}" for what, n in done.items()))

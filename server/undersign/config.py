@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from flask import Flask, current_app
+
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 DEFAULTS: dict[str, Any] = {
@@ -32,6 +34,9 @@ DEFAULTS: dict[str, Any] = {
 }
 
 SMTP_SECURITY_MODES = ("none", "starttls", "tls")
+# prometheus_client's own variable: the directory where every process of one
+# `undersign serve` (gunicorn workers and the mailer) shares its counters.
+METRICS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,18 @@ class Settings:
     def signing_keys(self) -> list[str]:
         """Return every accepted key, oldest first: itsdangerous signs with the last."""
         return [*reversed(self.secret_key_fallbacks), self.secret_key]
+
+
+def init_app(app: Flask) -> Settings:
+    """Read the settings once from the app's config and keep them on the app."""
+    loaded = load(app.config, app.instance_path)
+    app.extensions["undersign.settings"] = loaded
+    return loaded
+
+
+def settings(app: Flask | None = None) -> Settings:
+    """Return the app's settings (the current app's by default)."""
+    return (app or current_app).extensions["undersign.settings"]
 
 
 class ConfigError(ValueError):

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from undersign import petitions
+from undersign.auth import CLI
 from undersign.models import Petition
 
 SLUG = "zhezkazgan"
@@ -86,5 +87,5 @@ def seed(session: Session) -> bool:
     """Create the demo petition unless it exists; return whether it was created."""
     if session.scalar(select(Petition.id).where(Petition.slug == SLUG)) is not None:
         return False
-    petitions.create(session, SLUG, TEXTS, goal=10_000)
+    petitions.create(session, SLUG, TEXTS, goal=10_000, by=CLI)
     return True

@@ -7,18 +7,20 @@ import io
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from undersign import audit, petitions
 from undersign.auth import CLI, Rights
-from undersign.models import Petition, Signature
+from undersign.models import Petition, Signature, SignatureStatus
 from undersign.privacy import PERSONAL_FIELDS
 
 FORMATS = ("csv", "jsonl")
-STATUSES = ("verified", "pending", "all")
+# Plain strings: Click reads an enum choice by its member names.
+STATUSES = (SignatureStatus.VERIFIED.value, SignatureStatus.PENDING.value, "all")
 COLUMNS = (
     "name",
     "email",
@@ -65,7 +67,7 @@ BATCH = 1000
 
 @dataclass(frozen=True)
 class Filters:
-    status: str = "verified"
+    status: str = SignatureStatus.VERIFIED
     source: str | None = None
     since: datetime | None = None
     until: datetime | None = None
@@ -78,17 +80,6 @@ class Filters:
             "since": self.since.isoformat() if self.since else None,
             "until": self.until.isoformat() if self.until else None,
         }
-
-
-def moment(text: str, *, until: bool = False) -> datetime:
-    """Read an ISO date or moment, UTC unless it says otherwise; raise ValueError if it is neither.
-
-    A bare date as `until` includes that whole day: "until 27 November" means through it.
-    """
-    parsed = datetime.fromisoformat(text)
-    if until and len(text) == len("2026-11-27"):
-        parsed += timedelta(days=1)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def consistent_session(sessions: sessionmaker[Session]) -> Session:
@@ -107,14 +98,71 @@ def consistent_session(sessions: sessionmaker[Session]) -> Session:
     return session
 
 
+@dataclass
+class Snapshot:
+    """One consistent read of a petition's signatures, counted and logged before it streams."""
+
+    session: Session
+    petition: Petition
+    filters: Filters
+    rights: Rights
+    total: int
+
+    def stream(self, fmt: str) -> Iterator[str]:
+        """Yield the export as text, ending the read as soon as the last row is out."""
+        return self._closing(stream(self.session, self.petition, self.filters, fmt, self.rights))
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        """Yield each row as a dict of COLUMNS, ending the read after the last."""
+        found = rows(self.session, self.petition, self.filters, self.rights)
+        return self._closing(record(values) for values in found)
+
+    def close(self) -> None:
+        self.session.close()
+
+    def _closing(self, items: Iterator[Any]) -> Iterator[Any]:
+        try:
+            yield from items
+        finally:
+            self.close()
+
+
+def open_snapshot(
+    sessions: sessionmaker[Session],
+    log: Session,
+    slug: str,
+    filters: Filters,
+    rights: Rights,
+    action: str,
+    **detail: Any,
+) -> Snapshot:
+    """Open a consistent read of a petition's export, count it, and log it through `log`.
+
+    The audit entry is committed before the first row leaves: no export goes
+    unrecorded. `log` is the caller's own session: on SQLite a second writer
+    would wait for the caller's. The caller closes the snapshot (reading it to
+    the end does too).
+    """
+    session = consistent_session(sessions)
+    try:
+        petition = petitions.find(session, slug)
+        total = count(session, petition, filters, rights)
+        audit.record(log, rights, action, slug, total, **detail, **filters.described())
+        log.commit()
+    except BaseException:
+        session.close()
+        raise
+    return Snapshot(session, petition, filters, rights, total)
+
+
 def query(petition: Petition, filters: Filters, rights: Rights = CLI) -> Select[Signature]:
     """Select the signatures an export holds, oldest first, within `rights`."""
-    if filters.status == "verified":
+    if filters.status == SignatureStatus.VERIFIED:
         chosen = Signature.counted(petition.id)
     else:
         chosen = select(Signature).where(Signature.petition_id == petition.id)
-        if filters.status == "pending":
-            chosen = chosen.where(Signature.status == "pending")
+        if filters.status == SignatureStatus.PENDING:
+            chosen = chosen.where(Signature.status == SignatureStatus.PENDING)
     if filters.source:
         chosen = chosen.where(Signature.source == filters.source)
     if filters.since:

@@ -1,15 +1,41 @@
-"""Liveness and readiness for load balancers and orchestrators."""
+"""What operators and their load balancers watch: liveness, readiness and metrics."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify
-from flask.typing import ResponseReturnValue
-from sqlalchemy import text
+import time
 
+from flask import Blueprint, Flask, Response, g, jsonify, request
+from flask.typing import ResponseReturnValue
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from undersign import metrics
 from undersign.cache import RedisCache, get_cache
 from undersign.db import database
+from undersign.logs import route
 
 bp = Blueprint("health", __name__)
+
+
+def init_app(app: Flask) -> None:
+    """Time and count every request; serve /healthz, /readyz and /metrics."""
+
+    @app.before_request
+    def _start_timer() -> None:
+        g.metrics_started = time.perf_counter()
+
+    @app.after_request
+    def _observe(response: Response) -> Response:
+        started = g.get("metrics_started")
+        if started is None:
+            return response
+        name = route()
+        metrics.REQUESTS.labels(request.method, name, str(response.status_code)).inc()
+        metrics.LATENCY.labels(request.method, name).observe(time.perf_counter() - started)
+        if response.status_code == 429:
+            metrics.RATE_LIMITED.labels(name).inc()
+        return response
+
+    app.register_blueprint(bp)
 
 
 @bp.get("/healthz")
@@ -20,16 +46,14 @@ def healthz() -> ResponseReturnValue:
 @bp.get("/readyz")
 def readyz() -> ResponseReturnValue:
     """Ready when the database answers, and Redis too when one is configured."""
-    checks: dict[str, str] = {}
-    try:
-        with database().engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        checks["database"] = "ok"
-    except Exception as error:  # any failure means not ready; say which kind
-        current_app.logger.warning("readiness: database %s", type(error).__name__)
-        checks["database"] = "unavailable"
+    checks = {"database": "ok" if database().answers() else "unavailable"}
     store = get_cache()
     if isinstance(store, RedisCache):
         checks["redis"] = "ok" if store.ping() else "unavailable"
     ready = all(state == "ok" for state in checks.values())
     return jsonify(status="ready" if ready else "unavailable", checks=checks), 200 if ready else 503
+
+
+@bp.get("/metrics")
+def metrics_page() -> Response:
+    return Response(metrics.exposition(database().sessions), mimetype=CONTENT_TYPE_LATEST)

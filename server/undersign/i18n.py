@@ -1,15 +1,20 @@
-"""Per-locale text from frontend/locales/*.json, and choosing the reader's language."""
+"""The reader's language: per-locale text from frontend/locales/*.json, choosing a language,
+and the locale rules for country names, plurals, numbers and dates."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from datetime import date
 from functools import cache
+from gettext import translation
 from pathlib import Path
 from typing import Any
 
-from undersign.models import LOCALES
+import pycountry
 
+# The languages Undersign speaks: pages, emails, the widget and the API all take them from here.
+LOCALES = ("en", "ru", "kk")
 DEFAULT_LOCALE = "en"
 
 
@@ -49,3 +54,41 @@ def negotiate(explicit: Iterable[str | None], accepted: Iterable[str]) -> str:
         if language.lower()[:2] in LOCALES:
             return language.lower()[:2]
     return DEFAULT_LOCALE
+
+
+@cache
+def countries(locale: str) -> list[tuple[str, str]]:
+    """Return (code, name) for every ISO 3166-1 country, named and sorted in `locale`."""
+    names = translation("iso3166-1", pycountry.LOCALES_DIR, languages=[locale], fallback=True)
+    pairs = [(c.alpha_2, names.gettext(c.name)) for c in pycountry.countries]
+    return sorted(pairs, key=lambda pair: pair[1].casefold())
+
+
+def plural_category(locale: str, n: int) -> str:
+    """Return the CLDR plural category of `n`, as the browser's Intl.PluralRules names it."""
+    if locale == "ru":
+        if n % 10 == 1 and n % 100 != 11:
+            return "one"
+        if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+            return "few"
+        return "many"
+    return "one" if n == 1 else "other"
+
+
+def format_number(locale: str, n: int) -> str:
+    grouped = f"{n:,}"
+    # Russian and Kazakh group digits with a non-breaking space, as Intl.NumberFormat does.
+    return grouped if locale == "en" else grouped.replace(",", "\u00a0")
+
+
+def format_date(locale: str, day: date | str) -> str:
+    if isinstance(day, str):  # an ISO timestamp, as the wall's entries carry it
+        day = date.fromisoformat(day[:10])
+    return day.strftime("%-d %b %Y") if locale == "en" else day.strftime("%d.%m.%Y")
+
+
+def count_text(locale: str, n: int) -> str:
+    """Return "1 signature", "5 подписей"...: the count with its word in `locale`."""
+    forms = messages(locale)["petition"]["count"]
+    form = forms.get(plural_category(locale, n), forms["other"])
+    return str(form.format(count=format_number(locale, n)))

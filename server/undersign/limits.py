@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app
+from flask import Flask
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-from undersign.config import Settings
+from undersign.config import Settings, settings
 
 # Keyed by the client's address as ProxyFix resolved it from UNDERSIGN_TRUSTED_PROXIES.
 limiter = Limiter(key_func=get_remote_address)
@@ -28,14 +28,10 @@ def init_app(app: Flask, settings: Settings) -> None:
     limiter.init_app(app)
 
 
-def _settings() -> Settings:
-    return current_app.extensions["undersign.settings"]
-
-
 def sign_limit() -> str:
     """Per address: room for a plant's network at a human pace, none for a flood."""
-    return _settings().sign_rate_limit
+    return settings().sign_rate_limit
 
 
 def token_limit() -> str:
-    return _settings().token_rate_limit
+    return settings().token_rate_limit

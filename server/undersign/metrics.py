@@ -1,4 +1,6 @@
-"""Prometheus metrics at /metrics: requests as they happen, signatures and the outbox as stored.
+"""Prometheus metrics: requests and mail as they happen, signatures and the outbox as stored.
+
+No web layer here: the mailer counts what it sends without importing the app.
 
 Counters live in this process, or, under `undersign serve`, in files that every
 gunicorn worker and the mailer beside them share (PROMETHEUS_MULTIPROC_DIR), so
@@ -10,12 +12,9 @@ instance reports the same truth and nothing drifts.
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterator
 
-from flask import Blueprint, Flask, Response, current_app, g, request
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
     REGISTRY,
     CollectorRegistry,
     Counter,
@@ -25,11 +24,10 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
-from undersign.db import database
-from undersign.logs import route
-from undersign.models import OutboxMessage, Signature, utcnow
-from undersign.server import METRICS_DIR
+from undersign.config import METRICS_DIR
+from undersign.models import OutboxMessage, Signature, SignatureStatus, utcnow
 
 REQUESTS = Counter(
     "undersign_http_requests",
@@ -55,40 +53,16 @@ MAIL_FAILURES = Counter(
     ["reason"],
 )
 
-bp = Blueprint("metrics", __name__)
 
-
-def init_app(app: Flask) -> None:
-    """Time and count every request; serve /metrics."""
-
-    @app.before_request
-    def _start_timer() -> None:
-        g.metrics_started = time.perf_counter()
-
-    @app.after_request
-    def _observe(response: Response) -> Response:
-        started = g.get("metrics_started")
-        if started is None:
-            return response
-        name = route()
-        REQUESTS.labels(request.method, name, str(response.status_code)).inc()
-        LATENCY.labels(request.method, name).observe(time.perf_counter() - started)
-        if response.status_code == 429:
-            RATE_LIMITED.labels(name).inc()
-        return response
-
-    app.register_blueprint(bp)
-
-
-@bp.get("/metrics")
-def metrics() -> Response:
+def exposition(sessions: sessionmaker[Session]) -> bytes:
+    """Return every metric in Prometheus' text format: counters, and gauges read from `sessions`."""
     registry = CollectorRegistry()
     if os.environ.get(METRICS_DIR):
         MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     else:
         registry.register(_ThisProcess())
-    registry.register(_Stored())
-    return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+    registry.register(_Stored(sessions))
+    return generate_latest(registry)
 
 
 class _ThisProcess:
@@ -104,12 +78,15 @@ class _ThisProcess:
 class _Stored:
     """Gauges read from the database at scrape time: the same on every instance."""
 
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self.sessions = sessions
+
     def describe(self) -> list[Metric]:
         return []
 
     def collect(self) -> Iterator[Metric]:
         now = utcnow()
-        with database(current_app).sessions() as session:
+        with self.sessions() as session:
             by_state = session.execute(
                 select(Signature.status, func.count()).group_by(Signature.status)
             ).all()
@@ -127,7 +104,7 @@ class _Stored:
         states = GaugeMetricFamily(
             "undersign_signatures", "Signatures stored, by state.", labels=["state"]
         )
-        counted = dict.fromkeys(("pending", "verified", "withdrawn"), 0)
+        counted: dict[str, int] = dict.fromkeys(SignatureStatus, 0)
         counted.update({status: n for status, n in by_state})
         for state, n in sorted(counted.items()):
             states.add_metric([state], n)

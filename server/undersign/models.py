@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -20,9 +21,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from undersign.i18n import LOCALES
 from undersign.privacy import PersonalText
-
-LOCALES = ("en", "ru", "kk")
 
 
 def utcnow() -> datetime:
@@ -54,6 +54,36 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+class PetitionStatus(StrEnum):
+    """Whether a petition takes signatures (its closing time may end that sooner)."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class SignatureStatus(StrEnum):
+    """Where a signature is on its way: only verified ones can count."""
+
+    PENDING = "pending"
+    VERIFIED = "verified"
+    WITHDRAWN = "withdrawn"
+
+
+class CommentStatus(StrEnum):
+    """An organiser's decision on a signer's message for the public wall."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class OutboxKind(StrEnum):
+    """What an outbox row asks the mailer to deliver."""
+
+    VERIFY = "verify"  # the verification email
+    WEBHOOK = "webhook"  # a verified signature, POSTed to an endpoint
+
+
 class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime}
 
@@ -67,7 +97,7 @@ class Petition(Base):
     texts: Mapped[dict[str, dict[str, str]]] = mapped_column(JSON)
     default_locale: Mapped[str] = mapped_column(String(2), default="en")
     goal: Mapped[int | None] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(10), default="open")
+    status: Mapped[str] = mapped_column(String(10), default=PetitionStatus.OPEN)
     closes_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -83,12 +113,16 @@ class Petition(Base):
         }
 
     def is_open(self, now: datetime) -> bool:
-        return self.status == "open" and (self.closes_at is None or now < self.closes_at)
+        return self.status == PetitionStatus.OPEN and (
+            self.closes_at is None or now < self.closes_at
+        )
 
     @staticmethod
     def listed() -> Select[Petition]:
         return (
-            select(Petition).where(Petition.status == "open").order_by(Petition.created_at.desc())
+            select(Petition)
+            .where(Petition.status == PetitionStatus.OPEN)
+            .order_by(Petition.created_at.desc())
         )
 
 
@@ -132,7 +166,7 @@ class Signature(Base):
     contact_consent: Mapped[bool] = mapped_column(default=False)
     source: Mapped[str | None] = mapped_column(String(40), index=True)
     locale: Mapped[str] = mapped_column(String(2), default="en")
-    status: Mapped[str] = mapped_column(String(10), default="pending")
+    status: Mapped[str] = mapped_column(String(10), default=SignatureStatus.PENDING)
     # Comments wait for an organiser before they reach the public wall.
     comment_status: Mapped[str | None] = mapped_column(String(10))
     # Set when many signatures came from one network address: kept, but for review.
@@ -151,13 +185,13 @@ class Signature(Base):
     @property
     def counts(self) -> bool:
         """Is this signature part of the petition's count?"""
-        return self.status == "verified" and self.invalidated_at is None
+        return self.status == SignatureStatus.VERIFIED and self.invalidated_at is None
 
     @staticmethod
     def counted(petition_id: int) -> Select[Signature]:
         return select(Signature).where(
             Signature.petition_id == petition_id,
-            Signature.status == "verified",
+            Signature.status == SignatureStatus.VERIFIED,
             Signature.invalidated_at.is_(None),
         )
 
@@ -185,7 +219,7 @@ class OutboxMessage(Base):
     signature_id: Mapped[int | None] = mapped_column(
         ForeignKey("signatures.id", ondelete="CASCADE"), index=True
     )
-    # Set for kind "webhook": which endpoint the signature goes to.
+    # Set for OutboxKind.WEBHOOK: which endpoint the signature goes to.
     webhook_id: Mapped[int | None] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     due_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

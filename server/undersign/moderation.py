@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -9,13 +10,15 @@ from typing import Any
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
-from undersign import counting, identity
+from undersign import audit, counting, identity
 from undersign.auth import Rights
-from undersign.models import Petition, Signature, utcnow
+from undersign.cache import Cache
+from undersign.models import CommentStatus, Petition, Signature, SignatureStatus, utcnow
 from undersign.privacy import PERSONAL_FIELDS
 
-STATES = ("verified", "pending", "withdrawn", "invalidated", "all")
-COMMENT_DECISIONS = ("approved", "rejected")
+# A signature's state as organisers filter by it: invalidation overrides status.
+STATES = (*(status.value for status in SignatureStatus), "invalidated", "all")
+COMMENT_DECISIONS = (CommentStatus.APPROVED, CommentStatus.REJECTED)
 MAX_REASON = 200
 
 
@@ -105,6 +108,29 @@ def describe(signature: Signature, rights: Rights) -> dict[str, Any]:
     return described
 
 
+def change(
+    session: Session,
+    cache: Cache,
+    signature_id: int,
+    rights: Rights,
+    action: str,
+    apply: Callable[[Signature], object],
+    **detail: Any,
+) -> Signature:
+    """Apply one organiser action to a signature under its row lock, log it, and commit."""
+    signature = find(session, signature_id, rights)
+    slug = signature.petition.slug
+    try:
+        apply(signature)
+    except InvalidAction:
+        session.rollback()
+        raise
+    audit.record(session, rights, action, f"{slug}#{signature_id}", 1, **detail)
+    session.commit()
+    counting.forget(cache, slug)
+    return signature
+
+
 def find(session: Session, signature_id: int, rights: Rights) -> Signature:
     """Return a signature locked for change, if `rights` reach it."""
     # The row lock makes an organiser's change and a signer's verify or
@@ -183,5 +209,8 @@ def queues(session: Session, petition: Petition, rights: Rights) -> dict[str, in
     """Return how much waits for an organiser: flagged signatures and pending comments."""
     base = rights.scope(select(func.count()).where(Signature.petition_id == petition.id))
     flagged = base.where(Signature.flagged.is_(True), Signature.invalidated_at.is_(None))
-    comments = base.where(Signature.comment_status == "pending", Signature.status == "verified")
+    comments = base.where(
+        Signature.comment_status == CommentStatus.PENDING,
+        Signature.status == SignatureStatus.VERIFIED,
+    )
     return {"review": session.scalar(flagged) or 0, "comments": session.scalar(comments) or 0}

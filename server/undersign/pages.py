@@ -3,81 +3,31 @@
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Callable, Mapping
-from datetime import date
-from functools import cache, partial
-from gettext import translation
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
-import pycountry
-from flask import (
-    Blueprint,
-    current_app,
-    jsonify,
-    make_response,
-    render_template,
-    request,
-    send_from_directory,
-)
+from flask import Blueprint, jsonify, make_response, render_template, request, send_from_directory
 from flask.typing import ResponseReturnValue
-from werkzeug.exceptions import NotFound
 
 from undersign import charts, counting, i18n, partners, petitions, signing, tokens
 from undersign.cache import get_cache
+from undersign.config import settings
 from undersign.db import get_session
-from undersign.limits import limiter, token_limit
-from undersign.models import LOCALES, Petition, Signature
-from undersign.validation import explain
+from undersign.i18n import LOCALES, countries
+from undersign.limits import limiter, sign_limit, token_limit
+from undersign.models import Petition, SignatureStatus
+from undersign.validation import MAX_LENGTH, PARTNER_CODE, InvalidFields, explain, parse_signature
 
 bp = Blueprint("pages", __name__)
 
 WALL_PAGE_SIZE = 10
-PARTNER_CODE = re.compile(r"[a-z0-9-]{1,40}")
 
 
 def request_locale(explicit: str | None = None) -> str:
     """Choose the page's language: explicit choice, ?lang=, Accept-Language, English."""
     return i18n.negotiate([explicit, request.args.get("lang")], request.accept_languages.values())
-
-
-@cache
-def countries(locale: str) -> list[tuple[str, str]]:
-    """Return (code, name) for every ISO 3166-1 country, named and sorted in `locale`."""
-    names = translation("iso3166-1", pycountry.LOCALES_DIR, languages=[locale], fallback=True)
-    pairs = [(c.alpha_2, names.gettext(c.name)) for c in pycountry.countries]
-    return sorted(pairs, key=lambda pair: pair[1].casefold())
-
-
-def plural_category(locale: str, n: int) -> str:
-    """Return the CLDR plural category of `n`, as the browser's Intl.PluralRules names it."""
-    if locale == "ru":
-        if n % 10 == 1 and n % 100 != 11:
-            return "one"
-        if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
-            return "few"
-        return "many"
-    return "one" if n == 1 else "other"
-
-
-def format_number(locale: str, n: int) -> str:
-    grouped = f"{n:,}"
-    # Russian and Kazakh group digits with a non-breaking space, as Intl.NumberFormat does.
-    return grouped if locale == "en" else grouped.replace(",", "\u00a0")
-
-
-def format_date(locale: str, day: date | str) -> str:
-    if isinstance(day, str):  # an ISO timestamp, as the wall's entries carry it
-        day = date.fromisoformat(day[:10])
-    return day.strftime("%-d %b %Y") if locale == "en" else day.strftime("%d.%m.%Y")
-
-
-def count_text(locale: str, n: int) -> str:
-    """Return "1 signature", "5 подписей"...: the count with its word in `locale`."""
-    forms = i18n.messages(locale)["petition"]["count"]
-    form = forms.get(plural_category(locale, n), forms["other"])
-    return str(form.format(count=format_number(locale, n)))
 
 
 def render(template: str, locale: str, status: int = 200, **context: Any) -> ResponseReturnValue:
@@ -87,9 +37,10 @@ def render(template: str, locale: str, status: int = 200, **context: Any) -> Res
             t=i18n.messages(locale),
             locale=locale,
             locales=LOCALES,
-            count_text=partial(count_text, locale),
-            number=partial(format_number, locale),
-            day=partial(format_date, locale),
+            limits=MAX_LENGTH,
+            count_text=partial(i18n.count_text, locale),
+            number=partial(i18n.format_number, locale),
+            day=partial(i18n.format_date, locale),
             **context,
         ),
         status,
@@ -103,22 +54,19 @@ def html_error(status: int) -> ResponseReturnValue:
 @bp.get("/")
 def index() -> ResponseReturnValue:
     locale = request_locale()
-    listed = get_session().scalars(Petition.listed()).all()
+    listed = petitions.open_ones(get_session())
     cards = [(p, p.text(locale), _count(p.slug)) for p in listed]
     return render("index.html", locale, petitions=cards)
 
 
 def _count(slug: str) -> int:
-    settings = current_app.extensions["undersign.settings"]
-    count = counting.public_count(get_session(), get_cache(), slug, settings.count_cache_seconds)
+    ttl = settings().count_cache_seconds
+    count = counting.public_count(get_session(), get_cache(), slug, ttl)
     return int((count or {}).get("signature_count", 0))
 
 
 def _petition_page(slug: str, locale: str) -> dict[str, Any]:
-    try:
-        petition = signing.find_petition(get_session(), slug)
-    except signing.PetitionNotFound:
-        raise NotFound() from None
+    petition = petitions.find(get_session(), slug)  # an unknown one is a 404 page
     return {
         "petition": petition,
         "text": petition.text(locale),
@@ -134,7 +82,7 @@ def _wall_stats_and_sharing(petition: Petition, locale: str) -> dict[str, Any]:
     page_number = int(page) if page.isdigit() and 0 < len(page) < 6 and int(page) > 0 else 1
     stats = json.loads(petitions.cached_stats(session, get_cache(), petition))
     names = dict(countries(locale))
-    base_url = current_app.extensions["undersign.settings"].base_url
+    base_url = settings().base_url
     page_url = f"{base_url}/p/{petition.slug}"
     return {
         "page_url": page_url,
@@ -195,52 +143,48 @@ def embed_page(slug: str) -> ResponseReturnValue:
     return response
 
 
-def sign_form_answer(
-    slug: str,
-    locale: str,
-    form: Mapping[str, Any],
-    errors: dict[str, str] | None,
-    status: int,
-) -> ResponseReturnValue:
-    """Answer the no-JavaScript form: the thank-you page, or the form again with its errors."""
-    # The answer's address is the API's: switching language must lead back to the page.
-    context = {**_petition_page(slug, locale), "lang_base": f"/p/{slug}"}
-    if status == 202:
+@bp.post("/p/<slug>")
+@limiter.shared_limit(sign_limit, scope="sign")
+def sign_page(slug: str) -> ResponseReturnValue:
+    """Take a signature from the no-JavaScript form; answer with the thank-you page or the form."""
+    form = request.form
+    locale = request_locale(form.get("locale"))
+    context = _petition_page(slug, locale)
+    config = settings()
+    try:
+        signing.sign(
+            get_session(),
+            slug,
+            parse_signature(form, default_locale=locale),
+            identity_key=config.identity_key,
+            ip=request.remote_addr,
+            shared_address_threshold=config.shared_address_threshold,
+        )
+    except (InvalidFields, signing.PetitionClosed) as refused:
+        problems = refused.fields if isinstance(refused, InvalidFields) else {}
+        status = 422 if isinstance(refused, InvalidFields) else 409
         return render(
-            "signed.html",
+            "petition.html",
             locale,
-            202,
+            status,
+            form=form,
+            errors=explain(problems, i18n.messages(locale)["errors"]),
+            closed=status == 409,
             **context,
             **_wall_stats_and_sharing(context["petition"], locale),
         )
-    explained = explain(errors or {}, i18n.messages(locale)["errors"])
     return render(
-        "petition.html",
+        "signed.html",
         locale,
-        status,
-        form=form,
-        errors=explained,
-        closed=status == 409,
+        202,
         **context,
         **_wall_stats_and_sharing(context["petition"], locale),
     )
 
 
-def _signer(token: str, purpose: tokens.Purpose) -> Signature | None:
-    """Return whose link this is (for its language and petition); None for a broken link."""
-    keys = current_app.extensions["undersign.settings"].signing_keys
-    try:
-        signature_id = tokens.read(keys, purpose, token)
-    except tokens.ExpiredToken as expired:
-        signature_id = expired.signature_id
-    except tokens.InvalidToken:
-        return None
-    return get_session().get(Signature, signature_id)
-
-
 def _link_problem(token: str, purpose: tokens.Purpose, done: str) -> str | None:
     """Tell before any click whether a link is broken or expired, so the page can say so."""
-    keys = current_app.extensions["undersign.settings"].signing_keys
+    keys = settings().signing_keys
     try:
         signing.signature_for_link(get_session(), token, keys, purpose, done, lock=False)
     except tokens.InvalidToken:
@@ -257,7 +201,7 @@ def _token_page(
     token: str, purpose: tokens.Purpose, template: str, status: int = 200, **context: Any
 ) -> ResponseReturnValue:
     """Render a link's page in the signer's language, unless they chose another."""
-    signer = _signer(token, purpose)
+    signer = signing.link_owner(get_session(), token, settings().signing_keys, purpose)
     locale = i18n.negotiate(
         [request.args.get("lang"), signer.locale if signer else None],
         request.accept_languages.values(),
@@ -294,11 +238,10 @@ def _link_page(
             status = LINK_PROBLEM_STATUS[problem]
             return _token_page(token, purpose, "token_result.html", status, outcome=problem)
         return _token_page(token, purpose, "token_action.html", action=action)
-    keys = current_app.extensions["undersign.settings"].signing_keys
+    keys = settings().signing_keys
     try:
         result = act(get_session(), get_cache(), token, keys)
     except tuple(LINK_FAILURES) as failure:
-        get_session().rollback()
         outcome, status = LINK_FAILURES[type(failure)]
         return _token_page(token, purpose, "token_result.html", status, outcome=outcome)
     return _token_page(token, purpose, "token_result.html", outcome=done, result=result)
@@ -307,13 +250,15 @@ def _link_page(
 @bp.route("/verify/<token>", methods=["GET", "POST"])
 @limiter.limit(token_limit, methods=["POST"])
 def verify_page(token: str) -> ResponseReturnValue:
-    return _link_page(token, tokens.VERIFY, "verify", "verified", signing.verify)
+    return _link_page(token, tokens.VERIFY, "verify", SignatureStatus.VERIFIED, signing.verify)
 
 
 @bp.route("/withdraw/<token>", methods=["GET", "POST"])
 @limiter.limit(token_limit, methods=["POST"])
 def withdraw_page(token: str) -> ResponseReturnValue:
-    return _link_page(token, tokens.WITHDRAW, "withdraw", "withdrawn", signing.withdraw)
+    return _link_page(
+        token, tokens.WITHDRAW, "withdraw", SignatureStatus.WITHDRAWN, signing.withdraw
+    )
 
 
 @bp.get("/widget.js")
@@ -328,7 +273,16 @@ def locale_file(name: str) -> ResponseReturnValue:
     """Serve a language's words with its country names: everything the widget says, at once."""
     if name not in LOCALES:
         return html_error(404)
-    response = jsonify({**i18n.messages(name), "countries": countries(name)})
+    # The form's limits and the languages come along, so the widget repeats neither.
+    response = jsonify(
+        {
+            **i18n.messages(name),
+            "locale": name,
+            "locales": LOCALES,
+            "limits": MAX_LENGTH,
+            "countries": countries(name),
+        }
+    )
     response.cache_control.public = True
     response.cache_control.max_age = 300
     response.headers["Access-Control-Allow-Origin"] = "*"

@@ -10,8 +10,10 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from undersign.auth import SOURCE
+from undersign import audit
+from undersign.auth import Rights
 from undersign.models import Partner
+from undersign.validation import PARTNER_CODE
 
 
 class InvalidPartner(ValueError):
@@ -47,25 +49,41 @@ def listed(session: Session) -> list[Partner]:
     return list(session.scalars(select(Partner).order_by(Partner.code)))
 
 
-def create(session: Session, code: str, name: str, allowed_origins: list[str]) -> Partner:
-    """Add a partner; the caller commits."""
-    if not SOURCE.fullmatch(code):
+def create(
+    session: Session, code: str, name: str, allowed_origins: list[str], *, by: Rights
+) -> Partner:
+    """Add a partner, log who did it, and commit."""
+    if not PARTNER_CODE.fullmatch(code):
         raise InvalidPartner("the code must be 1-40 lowercase letters, digits and hyphens")
     if session.scalar(select(Partner.id).where(Partner.code == code)) is not None:
         raise InvalidPartner(f"a partner with the code {code!r} exists already")
     partner = Partner(code=code, name=_name(name), allowed_origins=_origins(allowed_origins))
     session.add(partner)
-    session.flush()
+    audit.record(session, by, "partner.create", code)
+    session.commit()
     return partner
 
 
 def update(
-    partner: Partner, name: str | None = None, allowed_origins: list[str] | None = None
-) -> None:
+    session: Session,
+    code: str,
+    *,
+    by: Rights,
+    name: str | None = None,
+    allowed_origins: list[str] | None = None,
+) -> Partner:
+    """Change a partner's name or allowed origins (what is None stays), log it, and commit."""
+    partner = find(session, code)
     if name is not None:
         partner.name = _name(name)
     if allowed_origins is not None:
         partner.allowed_origins = _origins(allowed_origins)
+    given = {"name": name, "allowed_origins": allowed_origins}
+    audit.record(
+        session, by, "partner.edit", code, fields=[f for f, v in given.items() if v is not None]
+    )
+    session.commit()
+    return partner
 
 
 def _name(name: str) -> str:

@@ -1,25 +1,53 @@
-"""Petitions: creating them, and what the public may see of them and their signers."""
+"""Petitions: creating and changing them, and what the public may see of them and their signers."""
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from undersign import counting
+from undersign import audit, counting
+from undersign.auth import Rights
 from undersign.cache import Cache
-from undersign.models import LOCALES, Petition, Signature
+from undersign.i18n import LOCALES
+from undersign.models import CommentStatus, Petition, PetitionStatus, Signature
+from undersign.validation import check_characters
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
-TEXT_FIELDS = ("title", "summary", "body", "target")
+# Each text's longest length; only the body may hold line breaks (a title goes
+# into an email's Subject header, where a line break cannot be).
+TEXT_LIMITS = {"title": 200, "summary": 1000, "target": 300, "body": 100_000}
+TEXT_FIELDS = tuple(TEXT_LIMITS)
+
+
+class PetitionNotFound(LookupError):
+    pass
 
 
 class InvalidPetition(ValueError):
     pass
+
+
+def find(session: Session, slug: str) -> Petition:
+    petition = session.scalar(select(Petition).where(Petition.slug == slug))
+    if petition is None:
+        raise PetitionNotFound(slug)
+    return petition
+
+
+def open_ones(session: Session) -> list[Petition]:
+    """Return the petitions that take signatures, newest first: the home page's list."""
+    return list(session.scalars(Petition.listed()))
+
+
+def every(session: Session) -> list[Petition]:
+    """Return every petition, open or not, newest first."""
+    return list(session.scalars(select(Petition).order_by(Petition.created_at.desc())))
 
 
 def create(
@@ -27,28 +55,20 @@ def create(
     slug: str,
     texts: dict[str, dict[str, str]],
     *,
+    by: Rights,
     goal: int | None = None,
     closes_at: datetime | None = None,
     default_locale: str = "en",
 ) -> Petition:
-    """Add a petition with its count shards; the caller commits."""
+    """Add a petition with its count shards, log who did it, and commit."""
     if not SLUG.fullmatch(slug):
         raise InvalidPetition("the slug must be lowercase letters, digits and hyphens")
-    if default_locale not in LOCALES or not texts.get(default_locale, {}).get("title"):
-        raise InvalidPetition(f"a title in the default language ({default_locale}) is required")
-    if goal is not None and goal < 1:
-        raise InvalidPetition("the goal must be a positive number")
-    unknown = set(texts) - set(LOCALES)
-    if unknown:
-        raise InvalidPetition(f"unsupported languages: {', '.join(sorted(unknown))}")
+    _check(texts, goal, default_locale)
     if session.scalar(select(Petition.id).where(Petition.slug == slug)) is not None:
         raise InvalidPetition(f"a petition called {slug!r} exists already")
     petition = Petition(
         slug=slug,
-        texts={
-            lc: {f: v for f, v in fields.items() if f in TEXT_FIELDS}
-            for lc, fields in texts.items()
-        },
+        texts=_known_fields(texts),
         goal=goal,
         closes_at=closes_at,
         default_locale=default_locale,
@@ -56,20 +76,46 @@ def create(
     session.add(petition)
     session.flush()
     counting.create_shards(session, petition.id)
+    audit.record(session, by, "petition.create", slug)
+    session.commit()
     return petition
 
 
 def edit(
+    session: Session,
+    cache: Cache,
     petition: Petition,
     *,
-    texts: dict[str, dict[str, str]] | None = None,
-    goal: int | None = None,
-    closes_at: datetime | None = None,
-    default_locale: str | None = None,
+    by: Rights,
+    changed: Iterable[str],
+    texts: dict[str, dict[str, str]],
+    goal: int | None,
+    closes_at: datetime | None,
+    default_locale: str,
 ) -> None:
-    """Change what an organiser may change after creation; the slug stays, links depend on it."""
-    texts = petition.texts if texts is None else texts
-    default_locale = default_locale or petition.default_locale
+    """Change what an organiser may change after creation, log it, and commit.
+
+    The slug stays: links in emails and on partner sites depend on it.
+    """
+    _check(texts, goal, default_locale)
+    petition.texts = _known_fields(texts)
+    petition.default_locale = default_locale
+    petition.goal = goal
+    petition.closes_at = closes_at
+    audit.record(session, by, "petition.edit", petition.slug, fields=sorted(changed))
+    session.commit()
+    counting.forget(cache, petition.slug)  # the count's answer carries the goal
+
+
+def set_open(session: Session, petition: Petition, is_open: bool, *, by: Rights) -> None:
+    """Open or close a petition for signing, log it, and commit."""
+    petition.status = PetitionStatus.OPEN if is_open else PetitionStatus.CLOSED
+    action = "petition.open" if is_open else "petition.close"
+    audit.record(session, by, action, petition.slug)
+    session.commit()
+
+
+def _check(texts: dict[str, dict[str, str]], goal: int | None, default_locale: str) -> None:
     unknown = set(texts) - set(LOCALES)
     if unknown:
         raise InvalidPetition(f"unsupported languages: {', '.join(sorted(unknown))}")
@@ -77,16 +123,24 @@ def edit(
         raise InvalidPetition(f"a title in the default language ({default_locale}) is required")
     if goal is not None and goal < 1:
         raise InvalidPetition("the goal must be a positive number")
-    petition.texts = {
+    for locale, fields in texts.items():
+        for field, most in TEXT_LIMITS.items():
+            _check_text(f"{locale} {field}", fields.get(field, ""), most, field == "body")
+
+
+def _check_text(name: str, value: str, most: int, multiline: bool) -> None:
+    if len(value) > most:
+        raise InvalidPetition(f"the {name} must be at most {most} characters")
+    try:
+        check_characters(value, multiline)
+    except ValueError:
+        raise InvalidPetition(f"the {name} holds control characters") from None
+
+
+def _known_fields(texts: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    return {
         lc: {f: v for f, v in fields.items() if f in TEXT_FIELDS} for lc, fields in texts.items()
     }
-    petition.default_locale = default_locale
-    petition.goal = goal
-    petition.closes_at = closes_at
-
-
-def set_open(petition: Petition, is_open: bool) -> None:
-    petition.status = "open" if is_open else "closed"
 
 
 def describe(petition: Petition, locale: str, signature_count: int) -> dict[str, Any]:
@@ -120,7 +174,9 @@ def _wall_entry(signature: Signature) -> dict[str, Any]:
         "first_name": signature.name.split()[0] if signature.name.strip() else "",
         "country": signature.country,
         "city": signature.city,
-        "comment": signature.comment if signature.comment_status == "approved" else None,
+        "comment": signature.comment
+        if signature.comment_status == CommentStatus.APPROVED
+        else None,
         "signed_at": signature.verified_at.isoformat() if signature.verified_at else None,
     }
 

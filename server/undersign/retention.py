@@ -9,16 +9,16 @@ from sqlalchemy import CursorResult, delete, update
 from sqlalchemy.orm import Session
 
 from undersign import tokens
-from undersign.models import Signature, utcnow
+from undersign.models import Signature, SignatureStatus, utcnow
 from undersign.signing import SHARED_ADDRESS_WINDOW
 
 
 def purge(session: Session, now: datetime | None = None) -> dict[str, int]:
-    """Delete unconfirmed signatures whose link has expired and forget old address hashes."""
+    """Delete unconfirmed signatures whose link has expired, forget old address hashes; commit."""
     now = now or utcnow()
     unconfirmed = session.execute(
         delete(Signature).where(
-            Signature.status == "pending",
+            Signature.status == SignatureStatus.PENDING,
             Signature.last_email_at < now - tokens.VERIFY.max_age,
         )
     )
@@ -28,6 +28,7 @@ def purge(session: Session, now: datetime | None = None) -> dict[str, int]:
         .where(Signature.ip_key.is_not(None), Signature.created_at < now - SHARED_ADDRESS_WINDOW)
         .values(ip_key=None)
     )
+    session.commit()
     return {
         "unconfirmed signatures deleted": cast(CursorResult[Any], unconfirmed).rowcount,
         "address hashes forgotten": cast(CursorResult[Any], forgotten).rowcount,

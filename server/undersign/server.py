@@ -12,9 +12,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from undersign import logs
-
-# prometheus_client's own name for the directory its processes share counters in.
-METRICS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+from undersign.config import METRICS_DIR
 
 
 class _Undersign(BaseApplication):  # type: ignore[misc]

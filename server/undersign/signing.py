@@ -13,7 +13,17 @@ from sqlalchemy.orm import Session, load_only
 from undersign import counting, identity, privacy, tokens, webhooks
 from undersign.cache import Cache
 from undersign.mail import outbox
-from undersign.models import OutboxMessage, Petition, Signature, UTCDateTime, utcnow
+from undersign.models import (
+    CommentStatus,
+    OutboxKind,
+    OutboxMessage,
+    Petition,
+    Signature,
+    SignatureStatus,
+    UTCDateTime,
+    utcnow,
+)
+from undersign.petitions import PetitionNotFound
 from undersign.validation import SignatureInput
 
 # Signing again while pending re-sends the email, but not so often that the
@@ -24,10 +34,6 @@ SHARED_ADDRESS_WINDOW = timedelta(hours=24)
 # One compiled statement with the values passed beside it, rather than the ORM's
 # unit of work: this runs for every signer, and costs a third of the time.
 NEW_SIGNATURE = insert(cast(Table, Signature.__table__)).returning(Signature.id)
-
-
-class PetitionNotFound(Exception):
-    pass
 
 
 class PetitionClosed(Exception):
@@ -50,13 +56,6 @@ class Verified:
 class Withdrawn:
     petition_slug: str
     locale: str
-
-
-def find_petition(session: Session, slug: str) -> Petition:
-    petition = session.scalar(select(Petition).where(Petition.slug == slug))
-    if petition is None:
-        raise PetitionNotFound(slug)
-    return petition
 
 
 def sign(
@@ -101,7 +100,7 @@ def sign(
         _sign_again(session, petition_id, email_key, data, now)
         return
     assert signature_id is not None
-    outbox.enqueue(session, "verify", signature_id, now)
+    outbox.enqueue(session, OutboxKind.VERIFY, signature_id, now)
     session.commit()
 
 
@@ -113,13 +112,13 @@ def _signer_values(data: SignatureInput, now: datetime) -> dict[str, Any]:
         "postcode": data.postcode,
         "city": data.city,
         "comment": data.comment,
-        "comment_status": "pending" if data.comment else None,
+        "comment_status": CommentStatus.PENDING if data.comment else None,
         "country": data.country,
         "public": data.public,
         "contact_consent": data.contact_consent,
         "source": data.source,
         "locale": data.locale,
-        "status": "pending",
+        "status": SignatureStatus.PENDING,
         "emails_sent": 1,
         "last_email_at": now,
     }
@@ -183,15 +182,15 @@ def _sign_again(
     if signature is None:  # withdrawn and purged between our insert and this read
         session.rollback()
         return
-    if signature.status == "withdrawn":
+    if signature.status == SignatureStatus.WITHDRAWN:
         for field, value in _signer_values(data, now).items():
             setattr(signature, field, value)
         signature.withdrawn_at = None
-        outbox.enqueue(session, "verify", signature.id, now)
-    elif signature.status == "pending" and _may_resend(signature, now):
+        outbox.enqueue(session, OutboxKind.VERIFY, signature.id, now)
+    elif signature.status == SignatureStatus.PENDING and _may_resend(signature, now):
         signature.emails_sent += 1
         signature.last_email_at = now
-        outbox.enqueue(session, "verify", signature.id, now)
+        outbox.enqueue(session, OutboxKind.VERIFY, signature.id, now)
     session.commit()
 
 
@@ -206,11 +205,14 @@ def verify(
 ) -> Verified:
     """Confirm a signature; confirming again answers the same."""
     now = now or utcnow()
-    signature = signature_for_link(session, token, keys, tokens.VERIFY, done="verified")
-    if signature.status == "withdrawn":
+    signature = signature_for_link(
+        session, token, keys, tokens.VERIFY, done=SignatureStatus.VERIFIED
+    )
+    if signature.status == SignatureStatus.WITHDRAWN:
+        session.rollback()  # refused: let go of the row at once
         raise SignatureWithdrawn
-    if signature.status == "pending":
-        signature.status = "verified"
+    if signature.status == SignatureStatus.PENDING:
+        signature.status = SignatureStatus.VERIFIED
         signature.verified_at = now
         if signature.counts:
             counting.add(session, signature.petition_id, +1)
@@ -231,11 +233,13 @@ def withdraw(
 ) -> Withdrawn:
     """Remove a signature from the count and erase what its signer told us."""
     now = now or utcnow()
-    signature = signature_for_link(session, token, keys, tokens.WITHDRAW, done="withdrawn")
-    if signature.status != "withdrawn":
+    signature = signature_for_link(
+        session, token, keys, tokens.WITHDRAW, done=SignatureStatus.WITHDRAWN
+    )
+    if signature.status != SignatureStatus.WITHDRAWN:
         if signature.counts:
             counting.add(session, signature.petition_id, -1)
-        signature.status = "withdrawn"
+        signature.status = SignatureStatus.WITHDRAWN
         signature.withdrawn_at = now
         privacy.erase(signature)
         session.execute(delete(OutboxMessage).where(OutboxMessage.signature_id == signature.id))
@@ -268,10 +272,24 @@ def signature_for_link(
     except tokens.ExpiredToken as expired:
         signature = find(expired.signature_id)
         if signature is None or signature.status != done:
+            session.rollback()  # refused: let go of the row at once
             raise
     if signature is None:  # purged since the link was sent
         raise tokens.InvalidToken
     return signature
+
+
+def link_owner(
+    session: Session, token: str, keys: list[str], purpose: tokens.Purpose
+) -> Signature | None:
+    """Return whose link this is, expired or not (for its page's language); None if broken."""
+    try:
+        signature_id = tokens.read(keys, purpose, token)
+    except tokens.ExpiredToken as expired:
+        signature_id = expired.signature_id
+    except tokens.InvalidToken:
+        return None
+    return session.get(Signature, signature_id)
 
 
 def _locked(session: Session, signature_id: int) -> Signature | None:

@@ -11,13 +11,15 @@ from typing import Any
 import pycountry
 from email_validator import EmailNotValidError, validate_email
 
-from undersign.models import LOCALES
+from undersign.i18n import LOCALES
 
-SOURCE = re.compile(r"[a-z0-9-]{1,40}")
+# A partner's code: on signatures (`source`), partners, partner tokens and embed links.
+PARTNER_CODE = re.compile(r"[a-z0-9-]{1,40}")
 TRUE_WORDS = frozenset({"true", "1", "on", "yes"})
 FALSE_WORDS = frozenset({"false", "0", "off", "no", ""})
 # Joiners are format characters that Persian, Indic scripts and emoji need.
 ALLOWED_FORMAT = frozenset({"\u200c", "\u200d"})
+# The sign form's limits, handed to the OpenAPI document, the templates and the widget.
 MAX_LENGTH = {"name": 120, "email": 254, "postcode": 16, "city": 80, "comment": 1000}
 
 
@@ -87,7 +89,7 @@ def _string(value: Any) -> str:
     return value.strip()
 
 
-def _check_characters(text: str, multiline: bool) -> None:
+def check_characters(text: str, multiline: bool) -> None:
     for char in text:
         if multiline and char in "\n\t":
             continue
@@ -103,7 +105,7 @@ def _text(value: Any, minimum: int, maximum: int, multiline: bool) -> str:
         raise ValueError("required")
     if len(text) > maximum:
         raise ValueError("too_long")
-    _check_characters(text, multiline)
+    check_characters(text, multiline)
     return text
 
 
@@ -146,7 +148,7 @@ def _source(value: Any) -> str | None:
     text = _string(value)
     if not text:
         return None
-    if not SOURCE.fullmatch(text):
+    if not PARTNER_CODE.fullmatch(text):
         raise ValueError("invalid_source")
     return text
 

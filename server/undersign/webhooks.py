@@ -22,14 +22,13 @@ from urllib.parse import urlsplit
 from sqlalchemy import false, or_, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from undersign import moderation
+from undersign import audit, moderation
 from undersign.auth import Rights
 from undersign.mail import outbox
-from undersign.models import Partner, Petition, Signature, Webhook
+from undersign.models import OutboxKind, Partner, Petition, Signature, Webhook
 
 log = logging.getLogger(__name__)
 
-KIND = "webhook"
 SIGNATURE_HEADER = "X-Undersign-Signature"
 TIMESTAMP_HEADER = "X-Undersign-Timestamp"
 TIMEOUT_SECONDS = 10
@@ -44,9 +43,14 @@ class WebhookNotFound(LookupError):
 
 
 def create(
-    session: Session, url: str, *, partner: Partner | None = None, petition: Petition | None = None
+    session: Session,
+    url: str,
+    *,
+    by: Rights,
+    partner: Partner | None = None,
+    petition: Petition | None = None,
 ) -> Webhook:
-    """Add an endpoint for one partner or one petition; the caller commits."""
+    """Add an endpoint for one partner or one petition, log who did it, and commit."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 500:
         raise InvalidWebhook("the URL must be http(s)://… and at most 500 characters")
@@ -54,8 +58,24 @@ def create(
         raise InvalidWebhook("a webhook belongs to exactly one partner or one petition")
     webhook = Webhook(url=url, secret=secrets.token_hex(32), partner=partner, petition=petition)
     session.add(webhook)
-    session.flush()
+    audit.record(
+        session,
+        by,
+        "webhook.create",
+        url[:120],
+        partner=partner.code if partner else None,
+        petition=petition.slug if petition else None,
+    )
+    session.commit()
     return webhook
+
+
+def delete(session: Session, webhook_id: int, *, by: Rights) -> None:
+    """Remove an endpoint (its pending deliveries go with it), log it, and commit."""
+    webhook = find(session, webhook_id)
+    audit.record(session, by, "webhook.delete", webhook.url[:120])
+    session.delete(webhook)
+    session.commit()
 
 
 def listed(session: Session) -> list[Webhook]:
@@ -91,7 +111,7 @@ def enqueue_for(session: Session, signature: Signature, now: datetime) -> None:
     )
     query = select(Webhook.id).outerjoin(Partner, Webhook.partner_id == Partner.id).where(follows)
     for webhook_id in session.scalars(query):
-        outbox.enqueue(session, KIND, signature.id, now, webhook_id=webhook_id)
+        outbox.enqueue(session, OutboxKind.WEBHOOK, signature.id, now, webhook_id=webhook_id)
 
 
 def rights_of(webhook: Webhook) -> Rights:

@@ -17,8 +17,8 @@ from tests.conftest import serve
 
 def make_token(app: Flask, name: str, partner: str | None = None) -> str:
     """Create a token the way `undersign token create` does; return it."""
-    with database(app).sessions.begin() as session:
-        return auth.create(session, name, partner)
+    with database(app).sessions() as session:
+        return auth.create(session, name, partner, by=auth.CLI)
 
 
 class OrganiserAPI:

@@ -24,7 +24,11 @@ def test_every_change_is_logged_with_who_what_and_when(signer, organiser):
     organiser.post(f"/signatures/{ana}/restore", {"reason": "Paper copy was another Ana"})
     organiser.post(f"/signatures/{ana}/comment", {"decision": "approved"})
     organiser.post("/partners", {"code": "kz-union", "name": "Union"})
-    log = entries(organiser)
+    everything = entries(organiser)
+    # The setup's own changes, made on the command line, are logged under its name.
+    setup = {(e["actor"], e["action"]) for e in everything if e["actor"] != "campaign-office"}
+    assert setup == {("cli", "petition.create"), ("cli", "token.create")}
+    log = [e for e in everything if e["actor"] == "campaign-office"]
     assert [(e["action"], e["target"]) for e in reversed(log)] == [
         ("petition.create", "second"),
         ("petition.edit", "second"),
@@ -34,7 +38,6 @@ def test_every_change_is_logged_with_who_what_and_when(signer, organiser):
         ("comment.approved", f"test-petition#{ana}"),
         ("partner.create", "kz-union"),
     ]
-    assert {e["actor"] for e in log} == {"campaign-office"}
     assert log[3]["detail"] == {"reason": "Signed twice on paper"}
     assert log[3]["rows"] == 1
     moment = datetime.fromisoformat(log[0]["at"])
@@ -60,15 +63,16 @@ def test_exports_are_logged_with_their_filters_and_row_count(app, signer, organi
 
 
 def test_refused_changes_leave_no_entry(signer, organiser):
+    before = entries(organiser)
     organiser.post("/petitions", {"slug": "Bad Slug", "texts": {"en": {"title": "X"}}})
     organiser.post("/signatures/12345/invalidate", {"reason": "x"})
-    assert entries(organiser) == []
+    assert entries(organiser) == before
 
 
 def test_tokens_made_on_the_command_line_are_logged(app, organiser):
     CliRunner().invoke(cli.main, ["token", "create", "union", "--partner", "kz-union"], obj=app)
     CliRunner().invoke(cli.main, ["token", "revoke", "union"], obj=app)
-    log = entries(organiser)
+    log = entries(organiser)[:2]
     assert [(e["actor"], e["action"], e["target"]) for e in log] == [
         ("cli", "token.revoke", "union"),
         ("cli", "token.create", "union"),

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import update
-from undersign import cli, export, signing
+from undersign import cli, export, petitions
 from undersign.db import database
 from undersign.models import Signature
 
@@ -156,7 +156,7 @@ def test_an_export_reads_one_moment_while_signers_keep_verifying(app, signed):
     # snapshot; on SQLite the export's read must not hold up the signer's write.
     sessions = database(app).sessions
     with export.consistent_session(sessions) as snapshot:
-        petition = signing.find_petition(snapshot, "test-petition")
+        petition = petitions.find(snapshot, "test-petition")
         total = export.count(snapshot, petition, export.Filters())
         signed.sign_and_confirm("late@example.org", name="Late Signer")
         streamed = list(export.rows(snapshot, petition, export.Filters()))

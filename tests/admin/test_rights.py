@@ -54,8 +54,8 @@ def test_a_wrong_token_is_401(client, petition, organiser, method, path):
 
 @pytest.mark.parametrize(("method", "path"), ROUTES)
 def test_a_revoked_token_is_401(app, client, petition, organiser, method, path):
-    with database(app).sessions.begin() as session:
-        auth.revoke(session, "campaign-office")
+    with database(app).sessions() as session:
+        auth.revoke(session, "campaign-office", by=auth.CLI)
     assert call(client, method, path, organiser.headers()).status_code == 401
 
 

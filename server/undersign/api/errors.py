@@ -10,8 +10,16 @@ from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from undersign.logs import route
+from undersign.moderation import InvalidAction, SignatureNotFound
+from undersign.partners import InvalidPartner, PartnerNotFound
+from undersign.petitions import InvalidPetition, PetitionNotFound
+from undersign.signing import PetitionClosed
+from undersign.webhooks import InvalidWebhook, WebhookNotFound
 
 log = logging.getLogger(__name__)
+
+# What a browser's plain form sends: its errors are answered with pages, never JSON.
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 CODES = {
     400: "bad_request",
@@ -26,6 +34,21 @@ CODES = {
     422: "invalid_fields",
     429: "rate_limited",
     500: "internal_error",
+}
+
+
+# What the services raise when a client asked for what cannot be: status, code and
+# message (None: the exception's own words, which name the field's problem).
+REFUSALS: dict[type[Exception], tuple[int, str, str | None]] = {
+    PetitionNotFound: (404, "not_found", "There is no petition at this address."),
+    SignatureNotFound: (404, "not_found", "There is no such signature."),
+    PartnerNotFound: (404, "not_found", "There is no such partner."),
+    WebhookNotFound: (404, "not_found", "There is no such webhook."),
+    PetitionClosed: (409, "petition_closed", "This petition no longer takes signatures."),
+    InvalidPetition: (422, "invalid_fields", None),
+    InvalidPartner: (422, "invalid_fields", None),
+    InvalidWebhook: (422, "invalid_fields", None),
+    InvalidAction: (422, "invalid_fields", None),
 }
 
 
@@ -51,7 +74,8 @@ def json_error(
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/")
+    """Answer errors as JSON on the API, except to a browser's plain form post."""
+    return request.path.startswith("/api/") and request.mimetype not in FORM_TYPES
 
 
 def init_app(app: Flask, html_error: Any) -> None:
@@ -60,6 +84,15 @@ def init_app(app: Flask, html_error: Any) -> None:
     @app.errorhandler(APIError)
     def _api_error(error: APIError) -> Response:
         return json_error(error.status, error.code, error.message, error.fields)
+
+    def _refused(error: Exception) -> Any:
+        status, code, message = REFUSALS[type(error)]
+        if not wants_json():
+            return html_error(status)
+        return json_error(status, code, message or str(error))
+
+    for refusal in REFUSALS:
+        app.register_error_handler(refusal, _refused)
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Any:

@@ -11,13 +11,13 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from undersign import webhooks
+from undersign import config, webhooks
 from undersign.config import Settings
 from undersign.db import database
 from undersign.mail import messages, outbox
 from undersign.mail.delivery import PermanentFailure, Transport, transport_for
 from undersign.metrics import MAIL_FAILURES, MAIL_SENT
-from undersign.models import Signature, utcnow
+from undersign.models import OutboxKind, Signature, SignatureStatus, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +30,8 @@ def deliver_due(app: Flask, now: datetime | None = None, transport: Transport | 
     now = now or utcnow()
     sessions = database(app).sessions
     claims = outbox.claim(sessions, now, BATCH)
-    hooks = [claim for claim in claims if claim.kind == webhooks.KIND]
-    emails = [claim for claim in claims if claim.kind != webhooks.KIND]
+    hooks = [claim for claim in claims if claim.kind == OutboxKind.WEBHOOK]
+    emails = [claim for claim in claims if claim.kind != OutboxKind.WEBHOOK]
     delivered = webhooks.deliver(sessions, hooks, now) if hooks else 0
     if emails:
         delivered += _send_emails(app, emails, now, transport)
@@ -42,7 +42,7 @@ def _send_emails(
     app: Flask, claims: list[outbox.Claim], now: datetime, transport: Transport | None
 ) -> int:
     """Send the claimed emails over one connection; put back what the server did not take."""
-    settings: Settings = app.extensions["undersign.settings"]
+    settings = config.settings(app)
     sessions = database(app).sessions
     signatures = _signatures_of(sessions, claims)
     finished: list[int] = []  # sent, refused for good, or no longer needed
@@ -52,7 +52,7 @@ def _send_emails(
             for claim in claims:
                 signature = signatures.get(claim.signature_id or 0)
                 # A signature confirmed, withdrawn or purged meanwhile needs no email.
-                if signature is not None and signature.status == "pending":
+                if signature is not None and signature.status == SignatureStatus.PENDING:
                     sent += _send_one(connection, claim, signature, settings)
                 finished.append(claim.id)
     except (smtplib.SMTPException, OSError) as error:

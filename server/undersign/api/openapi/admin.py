@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from undersign.api.openapi import INTEGER, NULLABLE_STRING, SLUG, STRING, _object, _operation
+from undersign.api.openapi.parts import (
+    INTEGER,
+    NULLABLE_STRING,
+    SLUG,
+    STRING,
+    object_,
+    operation,
+    paging,
+)
 
 PREFIX = "/api/v1/admin"
 SECURITY: list[dict[str, list[str]]] = [{"organiserToken": []}]
@@ -16,10 +24,7 @@ SECURITY_SCHEMES = {
     }
 }
 ID = {"name": "id", "in": "path", "required": True, "schema": INTEGER}
-PAGING = [
-    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
-    {"name": "per_page", "in": "query", "schema": {"type": "integer", "maximum": 200}},
-]
+PAGING = paging(200)
 DATES = [
     {"name": "since", "in": "query", "schema": {"type": "string", "format": "date"}},
     {"name": "until", "in": "query", "schema": {"type": "string", "format": "date"}},
@@ -42,7 +47,10 @@ def _admin(
     answers = {"401": "No token, or a wrong or revoked one.", "403": REFUSED, **(errors or {})}
     if partners:
         answers["403"] = "Asked for another partner's signatures."
-    return {**_operation(summary, ok, answers, **extra), "security": SECURITY}
+    if "requestBody" in extra:  # api/params.json_object: one answer for each unreadable body
+        answers.setdefault("400", "The body is not a JSON object.")
+        answers.setdefault("415", "The body is not JSON.")
+    return {**operation(summary, ok, answers, **extra), "security": SECURITY}
 
 
 def _signature_change(summary: str, body: bool = True) -> dict[str, Any]:
@@ -63,7 +71,7 @@ def _queue(summary: str, *params: dict[str, Any]) -> dict[str, Any]:
     return {
         "get": _admin(
             summary,
-            ("200", "One page", _object(signatures={"type": "array"}, total=INTEGER)),
+            ("200", "One page", object_(signatures={"type": "array"}, total=INTEGER)),
             {"404": "No such petition.", "422": "A bad filter."},
             partners=True,
             parameters=[SLUG, *params, *PAGING],
@@ -75,14 +83,14 @@ PATHS: dict[str, Any] = {
     f"{PREFIX}/me": {
         "get": _admin(
             "Who this token is",
-            ("200", "Name and partner", _object(name=STRING, partner=NULLABLE_STRING)),
+            ("200", "Name and partner", object_(name=STRING, partner=NULLABLE_STRING)),
             partners=True,
         )
     },
     f"{PREFIX}/petitions": {
         "get": _admin(
             "Every petition with its counts (a partner's share for a partner token)",
-            ("200", "Petitions", _object(petitions={"type": "array"})),
+            ("200", "Petitions", object_(petitions={"type": "array"})),
             partners=True,
         ),
         "post": _admin(
@@ -202,7 +210,7 @@ PATHS: dict[str, Any] = {
         "get": _admin("Webhooks (without their secrets)", ("200", "Webhooks", OBJECT)),
         "post": _admin(
             "Add a webhook for a partner or a petition; its secret is shown once",
-            ("201", "Created", _object(id=INTEGER, url=STRING, secret=STRING)),
+            ("201", "Created", object_(id=INTEGER, url=STRING, secret=STRING)),
             {"400": "Not a JSON object.", "422": "Invalid fields."},
             requestBody=JSON_BODY,
         ),
@@ -218,7 +226,7 @@ PATHS: dict[str, Any] = {
     f"{PREFIX}/audit": {
         "get": _admin(
             "The audit log, newest first",
-            ("200", "Entries", _object(entries={"type": "array"}, page=INTEGER)),
+            ("200", "Entries", object_(entries={"type": "array"}, page=INTEGER)),
             {"422": "Bad paging."},
             parameters=PAGING,
         )

@@ -1,77 +1,26 @@
-"""The OpenAPI 3.1 description of every route, served at /api/openapi.json."""
+"""The public routes' part of the OpenAPI document."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify
-from flask.typing import ResponseReturnValue
-
-bp = Blueprint("openapi", __name__)
-
-ERROR = {"$ref": "#/components/schemas/Error"}
-# Every route can be refused before it runs: too big, too long, too often.
-COMMON = {
-    "413": "The body is larger than 16 KiB.",
-    "414": "The URL is longer than 4096 characters.",
-    "429": "Rate limited; see Retry-After.",
-}
-SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
-LANG = {
-    "name": "lang",
-    "in": "query",
-    "schema": {"type": "string", "enum": ["en", "ru", "kk"]},
-    "description": "Language of the petition text; Accept-Language otherwise.",
-}
-
-
-def _answer(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
-    body = schema or ERROR
-    return {"description": description, "content": {"application/json": {"schema": body}}}
-
-
-def _operation(
-    summary: str,
-    ok: tuple[str, str, dict[str, Any]],
-    errors: dict[str, str],
-    **extra: Any,
-) -> dict[str, Any]:
-    status, description, schema = ok
-    responses = {status: _answer(description, schema)}
-    for code, text in {**errors, **COMMON}.items():
-        responses[code] = _answer(text)
-    responses["429"]["headers"] = {"Retry-After": {"schema": {"type": "integer"}}}
-    return {"summary": summary, "responses": responses, **extra}
-
-
-def _object(**properties: Any) -> dict[str, Any]:
-    return {"type": "object", "properties": properties}
-
-
-STRING, INTEGER, BOOLEAN = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
-NULLABLE_STRING = {"type": ["string", "null"]}
-TOKEN_BODY = {
-    "required": True,
-    "content": {"application/json": {"schema": {**_object(token=STRING), "required": ["token"]}}},
-}
-SIGN_FIELDS = _object(
-    name={"type": "string", "minLength": 1, "maxLength": 120},
-    email={"type": "string", "format": "email"},
-    country={"type": "string", "pattern": "^[A-Z]{2}$"},
-    postcode={"type": "string", "maxLength": 16},
-    city={"type": "string", "maxLength": 80},
-    comment={"type": "string", "maxLength": 1000},
-    public=BOOLEAN,
-    contact_consent=BOOLEAN,
-    source={"type": "string", "pattern": "^[a-z0-9-]{1,40}$"},
-    locale={"type": "string", "enum": ["en", "ru", "kk"]},
-    website={"type": "string", "description": "Honeypot: leave empty."},
+from undersign.api.openapi.parts import (
+    BOOLEAN,
+    INTEGER,
+    LANG,
+    NULLABLE_STRING,
+    SIGN_FIELDS,
+    SLUG,
+    STRING,
+    TOKEN_BODY,
+    object_,
+    operation,
+    paging,
 )
-SIGN_FIELDS["required"] = ["name", "email", "country"]
 
 PATHS: dict[str, Any] = {
     "/api/v1/petitions/{slug}": {
-        "get": _operation(
+        "get": operation(
             "A petition in the requested language",
             ("200", "The petition", {"$ref": "#/components/schemas/Petition"}),
             {"404": "No such petition."},
@@ -79,32 +28,29 @@ PATHS: dict[str, Any] = {
         )
     },
     "/api/v1/petitions/{slug}/count": {
-        "get": _operation(
+        "get": operation(
             "The verified count (cacheable for a few seconds, with an ETag)",
-            ("200", "The count", _object(slug=STRING, signature_count=INTEGER, goal=INTEGER)),
+            ("200", "The count", object_(slug=STRING, signature_count=INTEGER, goal=INTEGER)),
             {"304": "Not modified since the ETag sent.", "404": "No such petition."},
             parameters=[SLUG],
         )
     },
     "/api/v1/petitions/{slug}/signatures": {
-        "get": _operation(
+        "get": operation(
             "The public wall: verified signers who chose to be shown, newest first",
             ("200", "One page of the wall", {"$ref": "#/components/schemas/WallPage"}),
-            {"400": "Bad paging parameters.", "404": "No such petition."},
-            parameters=[
-                SLUG,
-                {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
-                {"name": "per_page", "in": "query", "schema": {"type": "integer", "maximum": 100}},
-            ],
+            {"404": "No such petition.", "422": "A paging parameter out of range."},
+            parameters=[SLUG, *paging(100)],
         ),
-        "post": _operation(
+        "post": operation(
             "Sign (JSON; a form post is answered with an HTML page)",
             (
                 "202",
                 "Pending verification, whether or not the address signed before",
-                _object(status=STRING, message=STRING),
+                object_(status=STRING, message=STRING),
             ),
             {
+                "307": "A plain form post: sent on to the petition's page, POST /p/{slug}.",
                 "400": "The body is not a JSON object.",
                 "404": "No such petition.",
                 "409": "The petition is closed.",
@@ -122,12 +68,12 @@ PATHS: dict[str, Any] = {
         ),
     },
     "/api/v1/petitions/{slug}/stats": {
-        "get": _operation(
+        "get": operation(
             "Counted signatures by country, by day and by source",
             (
                 "200",
                 "Aggregates",
-                _object(
+                object_(
                     by_country={"type": "object"},
                     by_day={"type": "array"},
                     by_source={"type": "object"},
@@ -138,9 +84,9 @@ PATHS: dict[str, Any] = {
         )
     },
     "/api/v1/signatures/verify": {
-        "post": _operation(
+        "post": operation(
             "Confirm a signature with the token from its email (idempotent)",
-            ("200", "Verified", _object(status=STRING, petition=STRING, signature_count=INTEGER)),
+            ("200", "Verified", object_(status=STRING, petition=STRING, signature_count=INTEGER)),
             {
                 "400": "Not a valid token, or not JSON.",
                 "409": "The signature was withdrawn.",
@@ -152,9 +98,9 @@ PATHS: dict[str, Any] = {
         )
     },
     "/api/v1/signatures/withdraw": {
-        "post": _operation(
+        "post": operation(
             "Withdraw a signature and erase its personal data (idempotent)",
-            ("200", "Withdrawn", _object(status=STRING, petition=STRING)),
+            ("200", "Withdrawn", object_(status=STRING, petition=STRING)),
             {
                 "400": "Not a valid token, or not JSON.",
                 "410": "The token has expired.",
@@ -165,13 +111,13 @@ PATHS: dict[str, Any] = {
         )
     },
     "/api/openapi.json": {
-        "get": _operation("This document", ("200", "OpenAPI 3.1", {"type": "object"}), {})
+        "get": operation("This document", ("200", "OpenAPI 3.1", {"type": "object"}), {})
     },
-    "/healthz": {"get": _operation("Liveness", ("200", "Alive", _object(status=STRING)), {})},
+    "/healthz": {"get": operation("Liveness", ("200", "Alive", object_(status=STRING)), {})},
     "/readyz": {
-        "get": _operation(
+        "get": operation(
             "Readiness: the database, and Redis when configured",
-            ("200", "Ready", _object(status=STRING, checks={"type": "object"})),
+            ("200", "Ready", object_(status=STRING, checks={"type": "object"})),
             {"503": "A dependency is unavailable."},
         )
     },
@@ -183,7 +129,7 @@ SCHEMAS = {
         "required": ["error"],
         "properties": {
             "error": {
-                **_object(
+                **object_(
                     code=STRING,
                     message=STRING,
                     fields={"type": "object", "additionalProperties": STRING},
@@ -192,7 +138,7 @@ SCHEMAS = {
             }
         },
     },
-    "Petition": _object(
+    "Petition": object_(
         slug=STRING,
         title=STRING,
         summary=STRING,
@@ -204,10 +150,10 @@ SCHEMAS = {
         closes_at={"type": ["string", "null"], "format": "date-time"},
         locales={"type": "array", "items": STRING},
     ),
-    "WallPage": _object(
+    "WallPage": object_(
         signatures={
             "type": "array",
-            "items": _object(
+            "items": object_(
                 first_name=STRING,
                 country=STRING,
                 city=NULLABLE_STRING,
@@ -220,19 +166,3 @@ SCHEMAS = {
         has_more=BOOLEAN,
     ),
 }
-
-
-def document() -> dict[str, Any]:
-    from undersign.api import admin_openapi  # it builds on the helpers above
-
-    return {
-        "openapi": "3.1.0",
-        "info": {"title": "Undersign", "version": "1"},
-        "paths": {**PATHS, **admin_openapi.PATHS},
-        "components": {"schemas": SCHEMAS, "securitySchemes": admin_openapi.SECURITY_SCHEMES},
-    }
-
-
-@bp.get("/api/openapi.json")
-def openapi() -> ResponseReturnValue:
-    return jsonify(document())

@@ -1,0 +1,25 @@
+// ESLint for frontend/: the browser runs these files as they are, with no build step.
+// The organisers' page is ES modules; the widget and the page scripts are classic
+// scripts (the widget needs document.currentScript, which modules do not have).
+import js from "@eslint/js";
+import globals from "globals";
+
+export default [
+  {
+    files: ["frontend/**/*.js"],
+    ...js.configs.recommended,
+    languageOptions: {
+      sourceType: "script",
+      globals: globals.browser,
+    },
+    rules: {
+      // A classic script shares the page's global scope (a partner's page, for the widget):
+      // everything stays inside its closure.
+      "no-implicit-globals": "error",
+    },
+  },
+  {
+    files: ["frontend/admin/**/*.js"],
+    languageOptions: { sourceType: "module" },
+  },
+];

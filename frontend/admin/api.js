@@ -1,0 +1,45 @@
+// The organiser API at /api/v1/admin, called with a Bearer token.
+// The token lives in sessionStorage only: never in a URL or a cookie, so no other
+// site can make this browser act with it (nothing to forge across sites).
+
+const API = "/api/v1/admin";
+const TOKEN_KEY = "undersign.organiser-token";
+
+export const hasToken = () => Boolean(sessionStorage.getItem(TOKEN_KEY));
+export const saveToken = (token) => sessionStorage.setItem(TOKEN_KEY, token);
+export const forgetToken = () => sessionStorage.removeItem(TOKEN_KEY);
+
+/** The token is missing, wrong or revoked: the page must sign in again. */
+export class Unauthorised extends Error {}
+
+/** Call the API; answer its JSON, the response itself for a file, or null for 204. */
+export async function call(method, path, body) {
+  const headers = { Authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY)}` };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const response = await fetch(API + path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    credentials: "omit",
+    cache: "no-store",
+  });
+  if (response.status === 401) throw new Unauthorised();
+  if (!response.ok) {
+    const problem = await response.json().catch(() => ({}));
+    const error = problem.error || {};
+    const fields = error.fields ? Object.values(error.fields).join("; ") : "";
+    throw new Error(fields || error.message || `The server answered ${response.status}.`);
+  }
+  if (response.status === 204) return null;
+  const type = response.headers.get("Content-Type") || "";
+  return type.includes("json") ? response.json() : response;
+}
+
+export const get = (path) => call("GET", path);
+export const post = (path, body = {}) => call("POST", path, body);
+
+/** A query string from the parameters that have a value ("" when none has). */
+export const query = (params) => {
+  const kept = Object.entries(params).filter(([, v]) => v !== "" && v !== null && v !== undefined);
+  return kept.length ? "?" + new URLSearchParams(kept).toString() : "";
+};

@@ -1,0 +1,55 @@
+// Creating a petition, and editing one's texts, goal and closing time.
+
+import { call, post } from "./api.js";
+import { h, show } from "./dom.js";
+import { act } from "./router.js";
+
+const LOCALES = ["en", "ru", "kk"];
+
+export function editView(p) {
+  const texts = p ? p.texts : {};
+  const form = h("form", { class: "edit", onsubmit: (event) => {
+    event.preventDefault();
+    const data = new FormData(event.target);
+    const body = { texts: {}, default_locale: data.get("default_locale") };
+    for (const lc of LOCALES) {
+      const fields = {};
+      for (const f of ["title", "summary", "body", "target"]) {
+        const value = data.get(`${lc}.${f}`).trim();
+        if (value) fields[f] = value;
+      }
+      if (Object.keys(fields).length) body.texts[lc] = fields;
+    }
+    body.goal = data.get("goal") ? Number(data.get("goal")) : null;
+    body.closes_at = data.get("closes_at") ? `${data.get("closes_at")}:00+00:00` : null;
+    if (p) {
+      act(() => call("PATCH", `/petitions/${encodeURIComponent(p.slug)}`, body), "Saved.");
+    } else {
+      body.slug = data.get("slug").trim();
+      act(async () => {
+        await post("/petitions", body);
+        location.hash = `#/p/${encodeURIComponent(body.slug)}/dashboard`;
+      }, "Petition created.");
+    }
+  } },
+  // The browser compiles `pattern` with the v flag, where a bare "-" in a class is an error
+  // (and the field would go unchecked): hence "\\-".
+  p ? null : h("label", {}, "Address (slug)", h("input", { name: "slug", required: true,
+    pattern: "[a-z0-9][a-z0-9\\-]{0,79}", placeholder: "save-the-plant" }),
+  h("span", { class: "hint" }, "Lowercase letters, digits and hyphens; the page will be /p/slug.")),
+  h("div", { class: "row" },
+    h("label", {}, "Goal", h("input", { name: "goal", type: "number", min: 1, value: p?.goal ?? "" })),
+    h("label", {}, "Closes (UTC)", h("input", { name: "closes_at", type: "datetime-local",
+      value: p?.closes_at ? p.closes_at.slice(0, 16) : "" })),
+    h("label", {}, "Main language", h("select", { name: "default_locale" }, LOCALES.map((lc) =>
+      h("option", { value: lc, selected: lc === (p?.default_locale ?? "en") }, lc))))),
+  LOCALES.map((lc) => h("fieldset", {}, h("legend", {}, { en: "English", ru: "Русский", kk: "Қазақша" }[lc]),
+    h("label", {}, "Title", h("input", { name: `${lc}.title`, value: texts[lc]?.title ?? "" })),
+    h("label", {}, "Summary", h("input", { name: `${lc}.summary`, value: texts[lc]?.summary ?? "" })),
+    h("label", {}, "Addressed to", h("input", { name: `${lc}.target`, value: texts[lc]?.target ?? "" })),
+    h("label", {}, "Text", h("textarea", { name: `${lc}.body`, rows: 5 }, texts[lc]?.body ?? "")))),
+  h("button", { type: "submit" }, p ? "Save changes" : "Create petition"));
+  if (p) return form;
+  show(h("div", { class: "heading" }, h("h1", {}, "New petition")), form);
+  return form;
+}

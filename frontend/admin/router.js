@@ -1,0 +1,54 @@
+// Routing: #/petitions, #/p/SLUG/TAB, #/partners, #/webhooks, #/audit.
+// main.js hands the views to start(); the views import route() and act() from here,
+// so that no module imports one that imports it back.
+
+import { hasToken, Unauthorised } from "./api.js";
+import { h, show, toast } from "./dom.js";
+import { identify, REFUSED, showSignedIn, showSignIn, signOut } from "./session.js";
+
+let views = null;
+
+/** Draw the view the address names. */
+export async function route() {
+  if (!hasToken()) return showSignIn("");
+  try {
+    await identify();
+    showSignedIn();
+    const [, section, slug, tab] = location.hash.split("/");
+    for (const link of document.querySelectorAll("[data-nav]")) {
+      link.classList.toggle("active", link.dataset.nav === (section === "p" ? "petitions" : section));
+    }
+    if (section === "p" && slug) await views.petition(decodeURIComponent(slug), tab || "dashboard");
+    else if (section === "partners") await views.partners();
+    else if (section === "webhooks") await views.webhooks();
+    else if (section === "audit") await views.audit();
+    else await views.petitions();
+  } catch (error) {
+    if (error instanceof Unauthorised) signOut(REFUSED);
+    else show(h("p", { class: "error" }, error.message));
+  }
+}
+
+/**
+ * Run an action from a button; report its failure without losing the page.
+ * On success, say `done` (if given), redraw the view and answer what the action answered;
+ * on failure, answer undefined.
+ */
+export async function act(action, done) {
+  try {
+    const result = await action();
+    if (done) toast(done);
+    await route();
+    return result;
+  } catch (error) {
+    if (error instanceof Unauthorised) signOut("Your token is no longer valid.");
+    else toast(error.message);
+  }
+}
+
+/** Route now and whenever the address changes: {petition, petitions, partners, webhooks, audit}. */
+export function start(byName) {
+  views = byName;
+  window.addEventListener("hashchange", route);
+  route();
+}

@@ -1,0 +1,17 @@
+"""The organiser API: petitions, signatures, exports, partners, webhooks and the audit log.
+
+Every route needs `Authorization: Bearer <token>` (see `access`). No cookie is
+read and no CORS header is sent, so another site can neither ride on a signed-in
+browser (nothing to forge) nor read the answers.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+from undersign.api.admin import access, audit, exports, partners, petitions, signatures, webhooks
+
+bp = Blueprint("admin_api", __name__, url_prefix="/api/v1/admin")
+access.guard(bp)
+for resource in (access, petitions, signatures, exports, partners, webhooks, audit):
+    bp.register_blueprint(resource.bp)

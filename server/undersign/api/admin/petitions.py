@@ -1,0 +1,110 @@
+"""Petitions as organisers see them: create, edit, open and close, and the dashboard."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, Response, jsonify
+
+from undersign import moderation, petitions
+from undersign.api import params
+from undersign.api.admin.access import organisers_only, rights
+from undersign.cache import get_cache
+from undersign.db import get_session
+from undersign.models import Petition
+
+bp = Blueprint("admin_petitions", __name__)
+
+
+def describe(petition: Petition, tally: dict[str, int] | None) -> dict[str, Any]:
+    """Return a petition with its signatures counted by state."""
+    return {
+        "slug": petition.slug,
+        "title": petition.text(petition.default_locale)["title"],
+        "texts": petition.texts,
+        "default_locale": petition.default_locale,
+        "goal": petition.goal,
+        "status": petition.status,
+        "is_open": petition.is_open(datetime.now(UTC)),
+        "closes_at": petition.closes_at.isoformat() if petition.closes_at else None,
+        "created_at": petition.created_at.isoformat(),
+        "counts": tally or dict.fromkeys(moderation.STATES[:-1], 0),
+    }
+
+
+def _answer(petition: Petition) -> Response:
+    tally = moderation.tallies(get_session(), rights()).get(petition.id)
+    return jsonify(describe(petition, tally))
+
+
+def _fields(body: dict[str, Any], current: Petition | None) -> dict[str, Any]:
+    """Read a petition's editable fields; what a PATCH leaves out keeps its value."""
+    texts = body.get("texts", current.texts if current else None)
+    valid_texts = isinstance(texts, dict) and all(
+        isinstance(fields, dict) and all(isinstance(v, str) for v in fields.values())
+        for fields in texts.values()
+    )
+    if not valid_texts:
+        raise params.invalid("texts", 'texts must look like {"en": {"title": "…", "summary": "…"}}')
+    goal = body.get("goal", current.goal if current else None)
+    if goal is not None and (not isinstance(goal, int) or isinstance(goal, bool) or goal < 1):
+        raise params.invalid("goal", "goal must be a positive whole number")
+    if "closes_at" in body:
+        closes_at = params.body_moment(body, "closes_at")
+    else:
+        closes_at = current.closes_at if current else None
+    locale = body.get("default_locale", current.default_locale if current else "en")
+    return {"texts": texts, "goal": goal, "closes_at": closes_at, "default_locale": locale}
+
+
+@bp.get("/petitions")
+def list_petitions() -> Response:
+    session = get_session()
+    tallies = moderation.tallies(session, rights())
+    found = petitions.every(session)
+    return jsonify(petitions=[describe(p, tallies.get(p.id)) for p in found])
+
+
+@bp.post("/petitions")
+@organisers_only
+def create_petition() -> tuple[Response, int]:
+    body = params.json_object()
+    slug = params.text(body, "slug", most=80) or ""
+    created = petitions.create(get_session(), slug, by=rights(), **_fields(body, None))
+    return jsonify(describe(created, None)), 201
+
+
+@bp.get("/petitions/<slug>")
+def get_petition(slug: str) -> Response:
+    return _answer(petitions.find(get_session(), slug))
+
+
+@bp.patch("/petitions/<slug>")
+@organisers_only
+def edit_petition(slug: str) -> Response:
+    session, body = get_session(), params.json_object()
+    petition = petitions.find(session, slug)
+    fields = _fields(body, petition)
+    petitions.edit(session, get_cache(), petition, by=rights(), changed=body, **fields)
+    return _answer(petition)
+
+
+@bp.post("/petitions/<slug>/<any(open, close):action>")
+@organisers_only
+def open_or_close(slug: str, action: str) -> Response:
+    session = get_session()
+    petition = petitions.find(session, slug)
+    petitions.set_open(session, petition, action == "open", by=rights())
+    return _answer(petition)
+
+
+@bp.get("/petitions/<slug>/dashboard")
+def dashboard(slug: str) -> Response:
+    session, who = get_session(), rights()
+    petition = petitions.find(session, slug)
+    return jsonify(
+        petition=describe(petition, moderation.tallies(session, who).get(petition.id)),
+        queues=moderation.queues(session, petition, who),
+        **petitions.stats(session, petition, who.partner),
+    )
