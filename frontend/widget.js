@@ -13,7 +13,6 @@
 
   // Requests go back to wherever this script came from, not to the host page's origin.
   const SERVICE = new URL(".", document.currentScript ? document.currentScript.src : location.href);
-  const LOCALES = ["en", "ru", "kk"];
   const REFRESH_MS = 10000;
   const STYLE = `
 :host {
@@ -78,13 +77,11 @@ button[disabled] { opacity: .7; cursor: progress; }
 
   const localeTexts = new Map(); // one fetch per language, shared by every widget on the page
 
-  function chooseLocale(attribute) {
-    const candidates = [attribute, new URLSearchParams(location.search).get("lang"), ...navigator.languages];
-    for (const candidate of candidates) {
-      const code = (candidate || "").slice(0, 2).toLowerCase();
-      if (LOCALES.includes(code)) return code;
-    }
-    return "en";
+  // The language asked for here (the element's, then the page's ?lang=), or "auto": the service
+  // knows which languages it speaks and picks one from the browser's Accept-Language itself.
+  function requestedLocale(attribute) {
+    const code = (attribute || new URLSearchParams(location.search).get("lang") || "").slice(0, 2);
+    return /^[a-z]{2}$/i.test(code) ? code.toLowerCase() : "auto";
   }
 
   async function getJSON(path) {
@@ -155,10 +152,10 @@ button[disabled] { opacity: .7; cursor: progress; }
     }
 
     async load() {
-      this.locale = chooseLocale(this.getAttribute("lang"));
       this.shadowRoot.replaceChildren(h("style", {}, STYLE), h("div", { class: "card", "aria-busy": "true" }));
       try {
-        this.t = await textsFor(this.locale);
+        this.t = await textsFor(requestedLocale(this.getAttribute("lang")));
+        this.locale = this.t.locale; // the words' language, which the service chose
         this.petition = await getJSON(`api/v1/petitions/${this.slug}?lang=${this.locale}`);
       } catch {
         const message = this.t ? this.t.widget.load_failed : "This petition could not be loaded.";
@@ -234,8 +231,8 @@ button[disabled] { opacity: .7; cursor: progress; }
       this.formElement = h(
         "form",
         { novalidate: true, onsubmit: (event) => this.submit(event) },
-        field("name", [t.form.name], h("input", { id: "name", name: "name", autocomplete: "name", required: true, maxlength: "120" })),
-        field("email", [t.form.email], h("input", { id: "email", name: "email", type: "email", autocomplete: "email", required: true, maxlength: "254" })),
+        field("name", [t.form.name], h("input", { id: "name", name: "name", autocomplete: "name", required: true, maxlength: t.limits.name })),
+        field("email", [t.form.email], h("input", { id: "email", name: "email", type: "email", autocomplete: "email", required: true, maxlength: t.limits.email })),
         field(
           "country",
           [t.form.country],
@@ -249,10 +246,10 @@ button[disabled] { opacity: .7; cursor: progress; }
         h(
           "div",
           { class: "row" },
-          field("city", [t.form.city, optional()], h("input", { id: "city", name: "city", autocomplete: "address-level2", maxlength: "80" })),
-          field("postcode", [t.form.postcode, optional()], h("input", { id: "postcode", name: "postcode", autocomplete: "postal-code", maxlength: "16" })),
+          field("city", [t.form.city, optional()], h("input", { id: "city", name: "city", autocomplete: "address-level2", maxlength: t.limits.city })),
+          field("postcode", [t.form.postcode, optional()], h("input", { id: "postcode", name: "postcode", autocomplete: "postal-code", maxlength: t.limits.postcode })),
         ),
-        field("comment", [t.form.comment, optional()], h("textarea", { id: "comment", name: "comment", rows: "3", maxlength: "1000" })),
+        field("comment", [t.form.comment, optional()], h("textarea", { id: "comment", name: "comment", rows: "3", maxlength: t.limits.comment })),
         check("public", t.form.public),
         check("contact_consent", t.form.contact_consent),
         h(

@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from itsdangerous.timed import TimestampSigner
 from undersign import charts, i18n, tokens
 from undersign.i18n import count_text, plural_category
+from undersign.validation import MAX_LENGTH
 
 
 def visible_text(html: str) -> str:
@@ -121,6 +122,27 @@ def test_widget_and_locales_are_served_to_every_origin(client: FlaskClient) -> N
     assert ru.headers["Access-Control-Allow-Origin"] == "*"
     assert ru.json["form"]["submit"] == "Подписать петицию"
     assert ["KZ", "Казахстан"] in ru.json["countries"]  # the widget's country names
+
+
+@pytest.mark.parametrize(
+    ("name", "accept", "chosen"),
+    [("auto", "ru-RU,ru;q=0.9,en;q=0.8", "ru"), ("de", "de-DE,kk;q=0.5", "kk"), ("auto", "", "en")],
+)
+def test_the_widget_learns_its_language_from_the_service(
+    client: FlaskClient, name: str, accept: str, chosen: str
+) -> None:
+    words = client.get(f"/locales/{name}.json", headers={"Accept-Language": accept})
+    assert words.json["locale"] == chosen
+    assert words.json["form"]["submit"] == i18n.messages(chosen)["form"]["submit"]
+    assert "Accept-Language" in words.headers["Vary"]  # caches keep one answer per language
+
+
+def test_the_widget_gets_the_languages_and_limits_the_server_enforces(client: FlaskClient) -> None:
+    words = client.get("/locales/kk.json", headers={"Accept-Language": "ru"})
+    assert words.json["locale"] == "kk"  # an explicit language is kept
+    assert words.json["locales"] == list(i18n.LOCALES)
+    assert words.json["limits"] == MAX_LENGTH
+    assert client.get("/locales/..%2Fsecret.json").status_code == 404
 
 
 def test_a_partner_origin_may_post_json_after_preflight(client: FlaskClient, petition: str) -> None:

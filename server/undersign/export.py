@@ -163,12 +163,7 @@ def query(petition: Petition, filters: Filters, rights: Rights = CLI) -> Select[
         chosen = select(Signature).where(Signature.petition_id == petition.id)
         if filters.status == SignatureStatus.PENDING:
             chosen = chosen.where(Signature.status == SignatureStatus.PENDING)
-    if filters.source:
-        chosen = chosen.where(Signature.source == filters.source)
-    if filters.since:
-        chosen = chosen.where(Signature.created_at >= filters.since)
-    if filters.until:
-        chosen = chosen.where(Signature.created_at < filters.until)
+    chosen = Signature.narrowed(chosen, filters.source, filters.since, filters.until)
     return rights.scope(chosen).order_by(Signature.id)
 
 

@@ -196,6 +196,22 @@ class Signature(Base):
         )
 
     @staticmethod
+    def narrowed(
+        query: Select[Any],
+        source: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> Select[Any]:
+        """Narrow a query of signatures to one partner's, signed from `since` to before `until`."""
+        if source:
+            query = query.where(Signature.source == source)
+        if since:
+            query = query.where(Signature.created_at >= since)
+        if until:
+            query = query.where(Signature.created_at < until)
+        return query
+
+    @staticmethod
     def wall(petition_id: int) -> Select[Signature]:
         """Verified signers who chose to be shown, newest first."""
         return (

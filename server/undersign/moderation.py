@@ -63,12 +63,7 @@ def matching(
         query = query.where(Signature.name.ilike(pattern + "%", escape="\\"))
     if search.state != "all":
         query = query.where(signature_state == search.state)
-    if search.source:
-        query = query.where(Signature.source == search.source)
-    if search.since:
-        query = query.where(Signature.created_at >= search.since)
-    if search.until:
-        query = query.where(Signature.created_at < search.until)
+    query = Signature.narrowed(query, search.source, search.since, search.until)
     if search.flagged:
         query = query.where(Signature.flagged.is_(True), Signature.invalidated_at.is_(None))
     if search.comments:

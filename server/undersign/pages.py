@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -23,6 +24,7 @@ from undersign.validation import MAX_LENGTH, PARTNER_CODE, InvalidFields, explai
 bp = Blueprint("pages", __name__)
 
 WALL_PAGE_SIZE = 10
+REQUESTED_LOCALE = re.compile(r"[a-z]{2}|auto")
 
 
 def request_locale(explicit: str | None = None) -> str:
@@ -150,16 +152,9 @@ def sign_page(slug: str) -> ResponseReturnValue:
     form = request.form
     locale = request_locale(form.get("locale"))
     context = _petition_page(slug, locale)
-    config = settings()
     try:
-        signing.sign(
-            get_session(),
-            slug,
-            parse_signature(form, default_locale=locale),
-            identity_key=config.identity_key,
-            ip=request.remote_addr,
-            shared_address_threshold=config.shared_address_threshold,
-        )
+        signature = parse_signature(form, default_locale=locale)
+        signing.sign(get_session(), slug, signature, settings=settings(), ip=request.remote_addr)
     except (InvalidFields, signing.PetitionClosed) as refused:
         problems = refused.fields if isinstance(refused, InvalidFields) else {}
         status = 422 if isinstance(refused, InvalidFields) else 409
@@ -270,19 +265,26 @@ def widget() -> ResponseReturnValue:
 
 @bp.get("/locales/<name>.json")
 def locale_file(name: str) -> ResponseReturnValue:
-    """Serve a language's words with its country names: everything the widget says, at once."""
-    if name not in LOCALES:
+    """Serve a language's words with its country names: everything the widget says, at once.
+
+    A language Undersign does not speak, or "auto", gets the one the browser
+    prefers among those it does: the widget need not know the list.
+    """
+    if not REQUESTED_LOCALE.fullmatch(name):
         return html_error(404)
+    chosen = name if name in LOCALES else request_locale()
     # The form's limits and the languages come along, so the widget repeats neither.
     response = jsonify(
         {
-            **i18n.messages(name),
-            "locale": name,
+            **i18n.messages(chosen),
+            "locale": chosen,
             "locales": LOCALES,
             "limits": MAX_LENGTH,
-            "countries": countries(name),
+            "countries": countries(chosen),
         }
     )
+    if chosen != name:
+        response.vary.add("Accept-Language")
     response.cache_control.public = True
     response.cache_control.max_age = 300
     response.headers["Access-Control-Allow-Origin"] = "*"

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, load_only
 
 from undersign import counting, identity, privacy, tokens, webhooks
 from undersign.cache import Cache
+from undersign.config import Settings
 from undersign.mail import outbox
 from undersign.models import (
     CommentStatus,
@@ -63,9 +64,8 @@ def sign(
     slug: str,
     data: SignatureInput,
     *,
-    identity_key: bytes,
+    settings: Settings,
     ip: str | None,
-    shared_address_threshold: int,
     now: datetime | None = None,
 ) -> None:
     """Take a signature and queue its verification email, or re-send to one already pending.
@@ -74,8 +74,10 @@ def sign(
     for the person at the form to learn.
     """
     now = now or utcnow()
+    identity_key = settings.identity_key
     ip_key = identity.address_key(identity_key, ip) if ip else None
-    petition, crowded = _petition_and_crowding(session, slug, ip_key, shared_address_threshold, now)
+    threshold = settings.shared_address_threshold
+    petition, crowded = _petition_and_crowding(session, slug, ip_key, threshold, now)
     if not petition.is_open(now):
         raise PetitionClosed(slug)
     if data.is_bot:

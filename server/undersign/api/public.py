@@ -92,16 +92,9 @@ def sign(slug: str) -> ResponseReturnValue:
         return redirect(target, code=307)
     body = params.json_object()
     locale = _locale(body["locale"] if isinstance(body.get("locale"), str) else None)
-    config = settings()
     try:
-        signing.sign(
-            get_session(),
-            slug,
-            parse_signature(body, default_locale=locale),
-            identity_key=config.identity_key,
-            ip=request.remote_addr,
-            shared_address_threshold=config.shared_address_threshold,
-        )
+        signature = parse_signature(body, default_locale=locale)
+        signing.sign(get_session(), slug, signature, settings=settings(), ip=request.remote_addr)
     except InvalidFields as invalid:
         texts = i18n.messages(locale)["errors"]
         fields = explain(invalid.fields, texts)

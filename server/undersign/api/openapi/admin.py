@@ -96,7 +96,7 @@ PATHS: dict[str, Any] = {
         "post": _admin(
             "Create a petition: slug, texts per language, goal, closing time",
             ("201", "Created", OBJECT),
-            {"400": "Not a JSON object.", "422": "Invalid fields."},
+            {"422": "Invalid fields."},
             requestBody=JSON_BODY,
         ),
     },
@@ -111,7 +111,7 @@ PATHS: dict[str, Any] = {
         "patch": _admin(
             "Edit texts, goal, closing time or language; what is left out stays",
             ("200", "The petition", OBJECT),
-            {"400": "Not a JSON object.", "404": "No such petition.", "422": "Invalid fields."},
+            {"404": "No such petition.", "422": "Invalid fields."},
             parameters=[SLUG],
             requestBody=JSON_BODY,
         ),
@@ -193,7 +193,7 @@ PATHS: dict[str, Any] = {
         "post": _admin(
             "Add a partner: code, name, allowed origins",
             ("201", "Created", OBJECT),
-            {"400": "Not a JSON object.", "422": "Invalid fields."},
+            {"422": "Invalid fields."},
             requestBody=JSON_BODY,
         ),
     },
@@ -201,7 +201,7 @@ PATHS: dict[str, Any] = {
         "patch": _admin(
             "Change a partner's name or allowed origins",
             ("200", "The partner", OBJECT),
-            {"400": "Not a JSON object.", "404": "No such partner.", "422": "Invalid fields."},
+            {"404": "No such partner.", "422": "Invalid fields."},
             parameters=[{"name": "code", "in": "path", "required": True, "schema": STRING}],
             requestBody=JSON_BODY,
         )
@@ -211,7 +211,7 @@ PATHS: dict[str, Any] = {
         "post": _admin(
             "Add a webhook for a partner or a petition; its secret is shown once",
             ("201", "Created", object_(id=INTEGER, url=STRING, secret=STRING)),
-            {"400": "Not a JSON object.", "422": "Invalid fields."},
+            {"422": "Invalid fields."},
             requestBody=JSON_BODY,
         ),
     },
