@@ -111,3 +111,38 @@ def test_signing_goes_on_while_redis_is_unreachable(limited):
     count = client.get("/api/v1/petitions/test-petition/count")
     assert count.status_code == 200
     assert client.get("/readyz").status_code == 503
+
+
+def test_a_browser_form_that_is_refused_gets_a_page_in_its_language_not_json(limited):
+    app = limited("2 per minute")
+    create_petition(app)
+    client = app.test_client()
+    form = {"name": "Ана", "email": "ana@example.org", "country": "KZ", "locale": "ru"}
+    # The page's form and a form cached with the API's address share one limit.
+    assert client.post("/p/test-petition?lang=ru", data=form).status_code == 202
+    assert (
+        client.post("/api/v1/petitions/test-petition/signatures?lang=ru", data=form).status_code
+        == 307
+    )
+    refused = client.post("/p/test-petition?lang=ru", data=form)
+    assert refused.status_code == 429
+    assert refused.mimetype == "text/html"
+    assert "Слишком много запросов" in refused.text
+    assert int(refused.headers["Retry-After"]) > 0
+    old_target = client.post("/api/v1/petitions/test-petition/signatures?lang=kk", data=form)
+    assert old_target.status_code == 429 and old_target.mimetype == "text/html"
+    assert "Сұраулар тым көп" in old_target.text
+
+
+def test_a_form_too_large_gets_a_page_in_its_language(limited):
+    app = limited()
+    create_petition(app)
+    client = app.test_client()
+    form = {"name": "Ана", "email": "ana@example.org", "country": "KZ", "comment": "ж" * 20_000}
+    refused = client.post("/p/test-petition?lang=kk", data=form)
+    assert refused.status_code == 413
+    assert refused.mimetype == "text/html"
+    assert "Жіберілген мәтін тым ұзын" in refused.text
+    # The old target sends the browser on before it reads the body: the page then refuses it.
+    old_target = client.post("/api/v1/petitions/test-petition/signatures?lang=kk", data=form)
+    assert old_target.status_code == 307
