@@ -5,13 +5,17 @@ from __future__ import annotations
 import json
 import re
 import time
+from datetime import UTC, datetime
 from html import unescape
 
 import pytest
 from flask.testing import FlaskClient
 from itsdangerous.timed import TimestampSigner
+from sqlalchemy import update
 from undersign import charts, i18n, tokens
+from undersign.db import database
 from undersign.i18n import count_text, plural_category
+from undersign.models import Signature
 from undersign.validation import MAX_LENGTH
 
 
@@ -233,6 +237,9 @@ def test_an_expired_link_offers_to_sign_again(
     assert signer.sign().status_code == 202
     keys = signer.app.extensions["undersign.settings"].signing_keys
     weeks_ago = int(time.time()) - 30 * 86400
+    with database(signer.app).sessions.begin() as session:  # signed then, as the link was made
+        signed_then = datetime.fromtimestamp(weeks_ago, UTC)
+        session.execute(update(Signature).values(created_at=signed_then))
     monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: weeks_ago)
     token = tokens.make(keys, tokens.VERIFY, 1)
     monkeypatch.undo()

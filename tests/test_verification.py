@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from itsdangerous import URLSafeTimedSerializer
-from sqlalchemy import select
-from undersign import tokens
+from itsdangerous.timed import TimestampSigner
+from sqlalchemy import select, update
+from undersign import retention, tokens
 from undersign.db import database
 from undersign.models import Signature
 
@@ -169,3 +170,33 @@ def test_signing_again_after_withdrawing_starts_afresh(signer):
 def test_a_missing_or_odd_token_is_422(client, body):
     assert client.post("/api/v1/signatures/verify", json=body).status_code == 422
     assert client.post("/api/v1/signatures/withdraw", json=body).status_code == 422
+
+
+def test_an_old_link_never_reaches_a_later_signer_who_got_the_same_row_id(signer, app, monkeypatch):
+    # Three weeks ago: Ana signed, her email went out (its links made then), she never confirmed.
+    three_weeks_ago = datetime.now(UTC) - timedelta(days=21)
+    assert signer.sign(email="ana@example.org").status_code == 202
+    with database(app).sessions.begin() as session:
+        session.execute(
+            update(Signature).values(created_at=three_weeks_ago, last_email_at=three_weeks_ago)
+        )
+    then = int(three_weeks_ago.timestamp())
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: then)
+    signer.deliver()
+    monkeypatch.undo()
+    anas_withdraw_link = signer.token("ana@example.org", "withdraw")  # valid for a year
+    with database(app).sessions() as session:
+        (anas_id,) = session.scalars(select(Signature.id)).all()
+        retention.purge(session)  # her unconfirmed signature is deleted
+    # Today Bolat signs; SQLite gives him the id Ana's row had.
+    signer.sign_and_confirm("bolat@example.org")
+    with database(app).sessions() as session:
+        bolat = session.scalars(select(Signature)).one()
+    if app.extensions["undersign.db"].engine.dialect.name == "sqlite":
+        assert bolat.id == anas_id  # the reuse this test is about
+    answer = signer.client.post(f"/withdraw/{anas_withdraw_link}")
+    assert answer.status_code == 400
+    assert api_withdraw(signer.client, anas_withdraw_link).status_code == 400
+    assert signer.count() == 1  # Bolat still counts
+    with database(app).sessions() as session:
+        assert session.get(Signature, bolat.id).status == "verified"

@@ -266,17 +266,23 @@ def signature_for_link(
     link after success shows the success again, however late.
     """
 
-    def find(signature_id: int) -> Signature | None:
-        return _locked(session, signature_id) if lock else session.get(Signature, signature_id)
+    def find(link: tokens.Link) -> Signature | None:
+        found = (
+            _locked(session, link.signature_id)
+            if lock
+            else session.get(Signature, link.signature_id)
+        )
+        return found if found is not None and link.names(found.created_at) else None
 
     try:
         signature = find(tokens.read(keys, purpose, token))
     except tokens.ExpiredToken as expired:
-        signature = find(expired.signature_id)
+        signature = find(expired.link)
         if signature is None or signature.status != done:
             session.rollback()  # refused: let go of the row at once
             raise
-    if signature is None:  # purged since the link was sent
+    if signature is None:  # purged since the link was sent, perhaps its id given to another
+        session.rollback()
         raise tokens.InvalidToken
     return signature
 
@@ -286,12 +292,13 @@ def link_owner(
 ) -> Signature | None:
     """Return whose link this is, expired or not (for its page's language); None if broken."""
     try:
-        signature_id = tokens.read(keys, purpose, token)
+        link = tokens.read(keys, purpose, token)
     except tokens.ExpiredToken as expired:
-        signature_id = expired.signature_id
+        link = expired.link
     except tokens.InvalidToken:
         return None
-    return session.get(Signature, signature_id)
+    found = session.get(Signature, link.signature_id)
+    return found if found is not None and link.names(found.created_at) else None
 
 
 def _locked(session: Session, signature_id: int) -> Signature | None:
