@@ -135,6 +135,10 @@ def test_petition_create_reads_the_body_from_a_file(run, tmp_path):
         ["petition", "create", "ok", "--title", "T", "--body-file", "missing.txt"],
         ["export", "no-such-petition"],
         ["export", "x", "--format", "xml"],
+        ["export", "x", "--until", "9999-12-31"],  # the day after is beyond the calendar
+        ["export", "x", "--since", "0001-01-01T00:00+05:00"],  # before the first moment in UTC
+        ["export", "x", "--since", "²⁰²⁶-01-01"],
+        ["petition", "create", "ok", "--title", "Two\nlines"],
         ["frobnicate"],
     ],
 )

@@ -91,3 +91,16 @@ def test_only_a_partners_own_sites_may_frame_its_embed(organiser, client, petiti
     )
     anyone = client.get(f"/embed/{petition}?source=other-group")
     assert "Content-Security-Policy" not in anyone.headers, "no partner, no restriction"
+
+
+def test_a_long_petition_in_three_languages_is_accepted(organiser, client, petition):
+    # Long texts are the organisers' to write; the small body limit is for signing.
+    body = "Абзац о заводе и о людях, которые на нём работают.\n\n" * 800  # ~42,000 characters
+    texts = {lc: {"title": f"Long ({lc})", "body": body} for lc in ("en", "ru", "kk")}
+    answer = organiser.post("/petitions", {"slug": "long-one", "texts": texts})
+    assert answer.status_code == 201, answer.json
+    shown = client.get("/api/v1/petitions/long-one?lang=kk").json
+    assert shown["body"] == body
+    # A signature of the same size is still refused at the door.
+    huge = {"name": "A", "email": "a@example.org", "country": "KZ", "comment": body}
+    assert client.post(f"/api/v1/petitions/{petition}/signatures", json=huge).status_code == 413

@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, jsonify, request
-from sqlalchemy.exc import DataError
+from flask import Flask, Response, jsonify, make_response, request
+from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from undersign.db import close_session
 from undersign.logs import route
 from undersign.moderation import InvalidAction, SignatureNotFound
 from undersign.partners import InvalidPartner, PartnerNotFound
@@ -34,7 +36,10 @@ CODES = {
     422: "invalid_fields",
     429: "rate_limited",
     500: "internal_error",
+    503: "unavailable",
 }
+# What a 503 asks a client to wait: a database restart or failover takes seconds.
+RETRY_AFTER_SECONDS = 5
 
 
 # What the services raise when a client asked for what cannot be: status, code and
@@ -71,6 +76,18 @@ def json_error(
     response = jsonify(error=body)
     response.status_code = status
     return response
+
+
+def database_unavailable(error: Exception) -> bool:
+    """Tell whether `error` says the database cannot be reached, rather than refusing a statement.
+
+    OperationalError covers a connection refused, cut or timed out (and SQLite's
+    busy database); InterfaceError a connection already closed; PoolTimeout every
+    connection busy for longer than the pool waits.
+    """
+    if isinstance(error, OperationalError | InterfaceError | PoolTimeout):
+        return True
+    return isinstance(error, DBAPIError) and error.connection_invalidated
 
 
 def wants_json() -> bool:
@@ -113,6 +130,26 @@ def init_app(app: Flask, html_error: Any) -> None:
         if not wants_json():
             return html_error(400)
         return json_error(400, "bad_request", "A value in the request cannot be stored.")
+
+    @app.errorhandler(DBAPIError)
+    @app.errorhandler(PoolTimeout)
+    def _database_failed(error: Exception) -> Any:
+        if not database_unavailable(error):
+            return _unexpected(error)  # a statement the database refused: our mistake
+        # The connection is gone (SQLAlchemy has dropped it and, if it was cut, every
+        # connection as old): end the session now, so the next request starts afresh.
+        close_session()
+        log.error(
+            "database unavailable (%s) on %s %s", type(error).__name__, request.method, route()
+        )
+        if wants_json():
+            response = json_error(
+                503, "unavailable", "The service is briefly unavailable; please try again shortly."
+            )
+        else:
+            response = make_response(html_error(503))
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Any:

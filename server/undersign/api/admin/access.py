@@ -14,14 +14,21 @@ from undersign.db import get_session
 
 F = TypeVar("F", bound=Callable[..., Any])
 MAX_TOKEN = 200
+# A petition's texts in three languages can be long; the app's 16 KiB is for signing.
+MAX_BODY_BYTES = 4 * 1024 * 1024
 
 bp = Blueprint("admin_access", __name__)
 
 
 def guard(api: Blueprint) -> None:
     """Make every route of `api` ask for a token and answer uncacheably."""
+    api.before_request(_allow_long_texts)
     api.before_request(_authenticate)
     api.after_request(_private)
+
+
+def _allow_long_texts() -> None:
+    request.max_content_length = MAX_BODY_BYTES
 
 
 def _authenticate() -> None:

@@ -25,11 +25,15 @@ def create_webhook() -> tuple[Response, int]:
     url = params.text(body, "url", most=500) or ""
     partner_code = params.text(body, "partner", required=False, most=40)
     slug = params.text(body, "petition", required=False, most=80)
+    # Named in the body, not the address: an unknown one is a wrong field (422), not a 404.
     try:
         partner = partners.find(session, partner_code) if partner_code else None
     except partners.PartnerNotFound:
         raise params.invalid("partner", "there is no such partner") from None
-    petition = petitions.find(session, slug) if slug else None
+    try:
+        petition = petitions.find(session, slug) if slug else None
+    except petitions.PetitionNotFound:
+        raise params.invalid("petition", "there is no such petition") from None
     created = webhooks.create(session, url, by=rights(), partner=partner, petition=petition)
     # The secret is shown here, once, for the receiver to check signatures with.
     return jsonify(webhooks.describe(created, with_secret=True)), 201

@@ -7,12 +7,17 @@ from typing import Any
 from undersign.api.openapi.parts import (
     INTEGER,
     NULLABLE_STRING,
+    PARTNER,
     SLUG,
     STRING,
     object_,
     operation,
     paging,
 )
+from undersign.i18n import LOCALES
+from undersign.moderation import COMMENT_DECISIONS, MAX_REASON
+from undersign.petitions import SLUG as SLUG_PATTERN
+from undersign.petitions import TEXT_LIMITS
 
 PREFIX = "/api/v1/admin"
 SECURITY: list[dict[str, list[str]]] = [{"organiserToken": []}]
@@ -30,8 +35,36 @@ DATES = [
     {"name": "until", "in": "query", "schema": {"type": "string", "format": "date"}},
 ]
 SOURCE = {"name": "source", "in": "query", "schema": STRING}
-JSON_BODY = {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}
 OBJECT = {"type": "object"}
+
+
+def _body(schema: dict[str, Any], *required: str) -> dict[str, Any]:
+    described = {**schema, "required": list(required)} if required else schema
+    return {"required": True, "content": {"application/json": {"schema": described}}}
+
+
+TEXTS = {
+    "type": "object",
+    "propertyNames": {"enum": list(LOCALES)},
+    "additionalProperties": object_(
+        **{field: {"type": "string", "maxLength": most} for field, most in TEXT_LIMITS.items()}
+    ),
+}
+PETITION = object_(
+    slug={"type": "string", "pattern": f"^{SLUG_PATTERN.pattern}$"},
+    texts=TEXTS,
+    goal={"type": ["integer", "null"], "minimum": 1},
+    closes_at={"type": ["string", "null"], "format": "date-time"},
+    default_locale={"enum": list(LOCALES)},
+)
+PARTNER_FIELDS = object_(
+    code=PARTNER,
+    name={"type": "string", "minLength": 1, "maxLength": 120},
+    allowed_origins={"type": "array", "items": STRING},
+)
+WEBHOOK = object_(url={"type": "string", "format": "uri"}, partner=PARTNER, petition=STRING)
+REASON = object_(reason={"type": "string", "minLength": 1, "maxLength": MAX_REASON})
+DECISION = object_(decision={"enum": list(COMMENT_DECISIONS)})
 REFUSED = "A partner token may not do this, or asked for another partner's signatures."
 
 
@@ -47,16 +80,17 @@ def _admin(
     answers = {"401": "No token, or a wrong or revoked one.", "403": REFUSED, **(errors or {})}
     if partners:
         answers["403"] = "Asked for another partner's signatures."
+    answers["413"] = "The body is larger than 4 MiB."
     if "requestBody" in extra:  # api/params.json_object: one answer for each unreadable body
         answers.setdefault("400", "The body is not a JSON object.")
         answers.setdefault("415", "The body is not JSON.")
     return {**operation(summary, ok, answers, **extra), "security": SECURITY}
 
 
-def _signature_change(summary: str, body: bool = True) -> dict[str, Any]:
+def _signature_change(summary: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
     extra: dict[str, Any] = {"parameters": [ID]}
     if body:
-        extra["requestBody"] = JSON_BODY
+        extra["requestBody"] = body
     return {
         "post": _admin(
             summary,
@@ -97,7 +131,7 @@ PATHS: dict[str, Any] = {
             "Create a petition: slug, texts per language, goal, closing time",
             ("201", "Created", OBJECT),
             {"422": "Invalid fields."},
-            requestBody=JSON_BODY,
+            requestBody=_body(PETITION, "slug", "texts"),
         ),
     },
     f"{PREFIX}/petitions/{{slug}}": {
@@ -113,7 +147,7 @@ PATHS: dict[str, Any] = {
             ("200", "The petition", OBJECT),
             {"404": "No such petition.", "422": "Invalid fields."},
             parameters=[SLUG],
-            requestBody=JSON_BODY,
+            requestBody=_body(PETITION),
         ),
     },
     f"{PREFIX}/petitions/{{slug}}/{{action}}": {
@@ -181,20 +215,22 @@ PATHS: dict[str, Any] = {
         )
     },
     f"{PREFIX}/signatures/{{id}}/invalidate": _signature_change(
-        "Take out of the count, with a reason"
+        "Take out of the count, with a reason", _body(REASON, "reason")
     ),
     f"{PREFIX}/signatures/{{id}}/restore": _signature_change(
-        "Put back into the count, with a reason"
+        "Put back into the count, with a reason", _body(REASON, "reason")
     ),
-    f"{PREFIX}/signatures/{{id}}/keep": _signature_change("Keep a flagged signature", body=False),
-    f"{PREFIX}/signatures/{{id}}/comment": _signature_change("Approve or reject its comment"),
+    f"{PREFIX}/signatures/{{id}}/keep": _signature_change("Keep a flagged signature"),
+    f"{PREFIX}/signatures/{{id}}/comment": _signature_change(
+        "Approve or reject its comment", _body(DECISION, "decision")
+    ),
     f"{PREFIX}/partners": {
         "get": _admin("Partners with their embed snippets", ("200", "Partners", OBJECT)),
         "post": _admin(
             "Add a partner: code, name, allowed origins",
             ("201", "Created", OBJECT),
             {"422": "Invalid fields."},
-            requestBody=JSON_BODY,
+            requestBody=_body(PARTNER_FIELDS, "code", "name"),
         ),
     },
     f"{PREFIX}/partners/{{code}}": {
@@ -203,7 +239,7 @@ PATHS: dict[str, Any] = {
             ("200", "The partner", OBJECT),
             {"404": "No such partner.", "422": "Invalid fields."},
             parameters=[{"name": "code", "in": "path", "required": True, "schema": STRING}],
-            requestBody=JSON_BODY,
+            requestBody=_body(PARTNER_FIELDS),
         )
     },
     f"{PREFIX}/webhooks": {
@@ -212,7 +248,7 @@ PATHS: dict[str, Any] = {
             "Add a webhook for a partner or a petition; its secret is shown once",
             ("201", "Created", object_(id=INTEGER, url=STRING, secret=STRING)),
             {"422": "Invalid fields."},
-            requestBody=JSON_BODY,
+            requestBody=_body(WEBHOOK, "url"),
         ),
     },
     f"{PREFIX}/webhooks/{{id}}": {

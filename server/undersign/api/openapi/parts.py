@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from undersign.api.params import MAX_PAGE
 from undersign.i18n import LOCALES
 from undersign.validation import MAX_LENGTH, PARTNER_CODE
 
 ERROR = {"$ref": "#/components/schemas/Error"}
-# Every route can be refused before it runs: too big, too long, too often.
+# Every route can be refused before it runs (too big, too long, too often), and
+# answered 503 while its database does not answer (api/errors.database_unavailable).
 COMMON = {
     "413": "The body is larger than 16 KiB.",
     "414": "The URL is longer than 4096 characters.",
     "429": "Rate limited; see Retry-After.",
+    "503": "The database does not answer for now; try again after Retry-After seconds.",
 }
 SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
 LANG = {
@@ -23,9 +26,31 @@ LANG = {
 }
 
 
+# Refused at the door, before any route runs (api/errors.refuse_odd_requests).
+AT_THE_DOOR = {"400": "A NUL character in the address or the body."}
+PAGE = {"type": "string"}
+
+
 def answer(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
     body = schema or ERROR
     return {"description": description, "content": {"application/json": {"schema": body}}}
+
+
+def page(description: str) -> dict[str, Any]:
+    """An answer that is an HTML page in the reader's language."""
+    return {"description": description, "content": {"text/html": {"schema": PAGE}}}
+
+
+def for_browsers(described: dict[str, Any], *codes: str) -> dict[str, Any]:
+    """Let `codes` of an operation also answer a browser's plain form post with a page.
+
+    The door's 400 (a NUL character) answers such a post in plain text.
+    """
+    for code in codes:
+        described["responses"][code]["content"]["text/html"] = {"schema": PAGE}
+    for door in ("400", "414"):
+        described["responses"][door]["content"]["text/plain"] = {"schema": PAGE}
+    return described
 
 
 def operation(
@@ -36,7 +61,7 @@ def operation(
 ) -> dict[str, Any]:
     status, description, schema = ok
     responses = {status: answer(description, schema)}
-    for code, text in {**errors, **COMMON}.items():
+    for code, text in {**AT_THE_DOOR, **COMMON, **errors}.items():  # a route's own words win
         responses[code] = answer(text)
     responses["429"]["headers"] = {"Retry-After": {"schema": {"type": "integer"}}}
     return {"summary": summary, "responses": responses, **extra}
@@ -45,7 +70,7 @@ def operation(
 def paging(most_per_page: int) -> list[dict[str, Any]]:
     """Describe the `page` and `per_page` query parameters (see api/params.paging)."""
     return [
-        {"name": "page", "in": "query", "schema": {**INTEGER, "minimum": 1}},
+        {"name": "page", "in": "query", "schema": {**INTEGER, "minimum": 1, "maximum": MAX_PAGE}},
         {
             "name": "per_page",
             "in": "query",

@@ -13,10 +13,63 @@ from undersign.api.openapi.parts import (
     SLUG,
     STRING,
     TOKEN_BODY,
+    for_browsers,
     object_,
     operation,
+    page,
     paging,
 )
+
+FORM = "application/x-www-form-urlencoded"
+
+
+def sign_with_json() -> dict[str, Any]:
+    described = operation(
+        "Sign with JSON (a plain form post is sent on to POST /p/{slug})",
+        (
+            "202",
+            "Pending verification, whether or not the address signed before",
+            object_(status=STRING, message=STRING),
+        ),
+        {
+            "400": "The body is not a JSON object.",
+            "404": "No such petition.",
+            "409": "The petition is closed.",
+            "415": "Neither JSON nor a form.",
+            "422": "Invalid fields; `fields` says which.",
+        },
+        parameters=[SLUG],
+        requestBody={
+            "required": True,
+            "content": {"application/json": {"schema": SIGN_FIELDS}, FORM: {"schema": SIGN_FIELDS}},
+        },
+    )
+    described["responses"]["307"] = {
+        **page("A plain form post, from a page cached before: post it again to /p/{slug}."),
+        "headers": {"Location": {"schema": STRING}},
+    }
+    # A browser's form post is refused with a page, never JSON.
+    return for_browsers(described, "404", "413", "429")
+
+
+def form_post() -> dict[str, Any]:
+    """The no-JavaScript form: every answer is a page in the signer's language."""
+    described = operation(
+        "Sign with the plain form; answered with the thank-you page, or the form and its errors",
+        ("202", "Pending verification (the thank-you page)", {"type": "string"}),
+        {
+            "404": "No such petition.",
+            "409": "The petition is closed (the form, saying so).",
+            "422": "Invalid fields (the form, each error beside its field).",
+        },
+        parameters=[SLUG, LANG],
+        requestBody={"required": True, "content": {FORM: {"schema": SIGN_FIELDS}}},
+    )
+    for code, answered in described["responses"].items():
+        if code != "400":
+            answered["content"] = page(answered["description"])["content"]
+    return for_browsers(described)
+
 
 PATHS: dict[str, Any] = {
     "/api/v1/petitions/{slug}": {
@@ -35,6 +88,9 @@ PATHS: dict[str, Any] = {
             parameters=[SLUG],
         )
     },
+    "/p/{slug}": {
+        "post": form_post(),
+    },
     "/api/v1/petitions/{slug}/signatures": {
         "get": operation(
             "The public wall: verified signers who chose to be shown, newest first",
@@ -42,30 +98,7 @@ PATHS: dict[str, Any] = {
             {"404": "No such petition.", "422": "A paging parameter out of range."},
             parameters=[SLUG, *paging(100)],
         ),
-        "post": operation(
-            "Sign (JSON; a form post is answered with an HTML page)",
-            (
-                "202",
-                "Pending verification, whether or not the address signed before",
-                object_(status=STRING, message=STRING),
-            ),
-            {
-                "307": "A plain form post: sent on to the petition's page, POST /p/{slug}.",
-                "400": "The body is not a JSON object.",
-                "404": "No such petition.",
-                "409": "The petition is closed.",
-                "415": "Neither JSON nor a form.",
-                "422": "Invalid fields; `fields` says which.",
-            },
-            parameters=[SLUG],
-            requestBody={
-                "required": True,
-                "content": {
-                    "application/json": {"schema": SIGN_FIELDS},
-                    "application/x-www-form-urlencoded": {"schema": SIGN_FIELDS},
-                },
-            },
-        ),
+        "post": sign_with_json(),
     },
     "/api/v1/petitions/{slug}/stats": {
         "get": operation(
