@@ -4,13 +4,21 @@ BIN    := $(VENV)/bin
 PYTHON ?= python3
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint format bench clean
+.PHONY: run test test-fast lock lint format bench clean
 
-$(STAMP): pyproject.toml
+# Exactly the versions requirements.lock pins (pip itself, the service's dependencies and the
+# dev tools), then the project without its dependencies. `make lock` regenerates the lock.
+$(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
+
+# Pins runtime + the `dev` extra for this Python (3.11), keeping the pins it can keep;
+# `make lock LOCKFLAGS=--upgrade` moves everything to the newest allowed by pyproject.toml.
+lock: $(STAMP)  ## regenerate requirements.lock from pyproject.toml
+	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --extra dev --strip-extras \
+		--allow-unsafe --no-emit-options $(LOCKFLAGS) --output-file requirements.lock pyproject.toml
 
 run: $(STAMP)  ## serve the demo on http://127.0.0.1:8000 (SQLite, emails on the console)
 	$(BIN)/undersign db upgrade
@@ -20,10 +28,25 @@ run: $(STAMP)  ## serve the demo on http://127.0.0.1:8000 (SQLite, emails on the
 test: $(STAMP)  ## the whole suite; PostgreSQL, Redis and browser tests run when available
 	$(BIN)/pytest
 
-lint: $(STAMP)
+test-fast: $(STAMP)  ## the suite less the tests marked slow (browser, subprocesses, the wheel)
+	$(BIN)/pytest -m "not slow"
+
+lint: $(STAMP) lint-js
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check server tests bench
 	$(BIN)/mypy
+
+# ESLint for frontend/, from the npm registry at the versions package-lock.json pins;
+# node_modules is laid anew whenever the lock file (or package.json) is newer than it.
+NODE_STAMP := node_modules/.installed
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --silent
+	touch $(NODE_STAMP)
+
+.PHONY: lint-js
+lint-js: $(NODE_STAMP)  ## ESLint over frontend/ (widget, page scripts, the admin page's modules)
+	npx eslint frontend
 
 format: $(STAMP)
 	$(BIN)/ruff format server tests bench
@@ -33,4 +56,4 @@ bench: $(STAMP)  ## load tests against PostgreSQL and Redis; see bench/README.md
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import shutil
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -20,12 +23,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, make_url, text
 from undersign import create_app, petitions
+from undersign.auth import CLI
 from undersign.db import Database, database
 from undersign.mail.worker import deliver_due
 from werkzeug.serving import BaseWSGIServer, make_server
 
-POSTGRES_URL = os.environ.get("UNDERSIGN_TEST_DATABASE_URL")
-CHROMIUM = os.environ.get("UNDERSIGN_TEST_CHROMIUM", "/usr/bin/chromium")
 # Quiet flags: this machine has no network beyond loopback, and the tests want none.
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -36,11 +38,90 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SCREENSHOTS = Path(__file__).parent / "screenshots"
-REDIS_URL = os.environ.get("UNDERSIGN_TEST_REDIS_URL")
 # CI sets this so that a missing PostgreSQL, Redis or browser fails the run
 # instead of quietly skipping the tests that need them.
 REQUIRE_ALL = os.environ.get("UNDERSIGN_TEST_REQUIRE_ALL") == "1"
 SECRET = "test-secret-key"
+
+
+# --- services: PostgreSQL, Redis, Chromium ------------------------------------
+# An UNDERSIGN_TEST_* variable names the service to use (set but empty: none). Unset, the usual
+# local one is tried once per run, with a short timeout, and used if it answers. The tests that
+# need a service that is absent skip, or fail under UNDERSIGN_TEST_REQUIRE_ALL=1.
+
+
+def postgres_answers(url: str) -> None:
+    engine = create_engine(url, connect_args={"connect_timeout": 2})
+    try:
+        engine.connect().close()
+    finally:
+        engine.dispose()
+
+
+def redis_answers(url: str) -> None:
+    import redis
+
+    with redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1) as client:
+        client.ping()
+
+
+def chromium_answers(path: str) -> None:
+    if not os.access(path, os.X_OK):
+        raise FileNotFoundError(f"no executable at {path}")
+
+
+@dataclass(frozen=True)
+class Found:
+    """A service this run looked for: what the fixtures use (None: absent), or why not."""
+
+    name: str
+    where: str
+    value: str | None
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.where}) " + (f"no: {self.problem}" if self.problem else "yes")
+
+
+def find(name: str, variable: str, usual: str, answers: Callable[[str], Any]) -> Found:
+    value = os.environ.get(variable, usual)
+    parts = urlsplit(value or usual)
+    where = parts.netloc.rpartition("@")[2] + parts.path  # no password in the summary
+    problem = "" if value else f"{variable} is empty"
+    try:
+        if value:
+            answers(value)
+    except Exception as error:
+        first = str(getattr(error, "orig", None) or error).strip().partition("\n")[0]
+        problem = first[:120] or type(error).__name__
+    return Found(name, where, None if problem else value, problem)
+
+
+POSTGRES = find(
+    "PostgreSQL",
+    "UNDERSIGN_TEST_DATABASE_URL",
+    "postgresql+psycopg://postgres@127.0.0.1:5432/test",
+    postgres_answers,
+)
+REDIS = find("Redis", "UNDERSIGN_TEST_REDIS_URL", "redis://127.0.0.1:6379/15", redis_answers)
+BROWSER = find(
+    "Chromium",
+    "UNDERSIGN_TEST_CHROMIUM",
+    shutil.which("chromium") or "/usr/bin/chromium",
+    chromium_answers,
+)
+SERVICES = (POSTGRES, REDIS, BROWSER)
+POSTGRES_URL, REDIS_URL, CHROMIUM = POSTGRES.value, REDIS.value, BROWSER.value
+
+
+def pytest_report_header() -> str:
+    return "services: " + ", ".join(map(str, SERVICES))
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)  # after the short summary, above the counts
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> Iterator[None]:
+    yield
+    terminalreporter.write_line(pytest_report_header())
 
 
 def unavailable(reason: str) -> None:
@@ -67,7 +148,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def fresh_postgres_database(prefix: str) -> Iterator[str]:
     """Create and migrate a database of our own on the test server; drop it afterwards."""
     if not POSTGRES_URL:
-        unavailable("UNDERSIGN_TEST_DATABASE_URL is not set")
+        unavailable(str(POSTGRES))
     assert POSTGRES_URL
     admin_url = make_url(POSTGRES_URL)
     name = f"{prefix}_{os.getpid()}"
@@ -122,7 +203,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def redis_url() -> str:
     """A real Redis, emptied for the test (database 15, kept apart from anything else)."""
     if not REDIS_URL:
-        unavailable("UNDERSIGN_TEST_REDIS_URL is not set")
+        unavailable(str(REDIS))
     import redis
 
     assert REDIS_URL
@@ -142,8 +223,15 @@ class Mailbox:
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
+        self.envelopes: list[Any] = []  # beside each message: rcpt_tos, smtp_utf8, mail_options
         self.connections = 0
         self.refuse: set[str] = set()  # recipients answered with a permanent 550
+        self.put_off: set[str] = set()  # recipients answered with a temporary 450
+        self.closing: set[str] = set()  # recipients answered with 421: the server goes away
+        # Recipients whose message the server holds after DATA until `release` is set
+        # (`stalled` is set when one arrives): a client can die with it in flight.
+        self.stall: set[str] = set()
+        self.stalled, self.release = threading.Event(), threading.Event()
         self._arrived = threading.Condition()
 
     async def handle_EHLO(
@@ -158,13 +246,21 @@ class Mailbox:
     ) -> str:
         if address in self.refuse:
             return "550 No such user here"
+        if address in self.put_off:
+            return "450 Mailbox busy, try again later"
+        if address in self.closing:
+            return "421 Service not available, closing transmission channel"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.stall & set(envelope.rcpt_tos):
+            self.stalled.set()
+            await asyncio.get_running_loop().run_in_executor(None, self.release.wait, 30)
         message = message_from_bytes(envelope.content, policy=policy.default)
         with self._arrived:
             self.messages.append(message)  # type: ignore[arg-type]
+            self.envelopes.append(envelope)
             self._arrived.notify_all()
         return "250 Message accepted for delivery"
 
@@ -185,12 +281,17 @@ def free_port() -> int:
 
 
 class SMTPServer:
-    """aiosmtpd on loopback; `port` may be chosen before it starts (to test 'down, then up')."""
+    """aiosmtpd on loopback; `port` may be chosen before it starts (to test 'down, then up').
 
-    def __init__(self, port: int | None = None) -> None:
+    Like many servers, it offers no SMTPUTF8 (international addresses) unless told to.
+    """
+
+    def __init__(self, port: int | None = None, smtputf8: bool = False) -> None:
         self.mailbox = Mailbox()
         self.port = port or free_port()
-        self.controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port)
+        self.controller = Controller(
+            self.mailbox, hostname="127.0.0.1", port=self.port, enable_SMTPUTF8=smtputf8
+        )
 
     def start(self) -> SMTPServer:
         self.controller.start()
@@ -256,8 +357,8 @@ def create_petition(app: Flask) -> str:
                 "kk": {"title": "Зауытты сақтаңыз"},
             },
             goal=100,
+            by=CLI,
         )
-        session.commit()
     return "test-petition"
 
 
@@ -324,8 +425,8 @@ def serve(wsgi_app: Any, port: int | None = None) -> tuple[BaseWSGIServer, str]:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     """Debian's Chromium, headless, driven by Playwright (never Playwright's own download)."""
-    if not Path(CHROMIUM).exists():
-        unavailable(f"no Chromium at {CHROMIUM} (set UNDERSIGN_TEST_CHROMIUM)")
+    if not CHROMIUM:
+        unavailable(str(BROWSER))
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -167,6 +167,7 @@ def test_an_unreachable_database_is_one_line(invoke):
     assert len(done.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_the_installed_script_fails_in_one_line_without_a_traceback(tmp_path):
     # A real process: what is tested is the console script itself (its entry
     # point, its exit status, what reaches the real stderr), which the
@@ -182,6 +183,7 @@ def test_the_installed_script_fails_in_one_line_without_a_traceback(tmp_path):
     assert done.stderr.startswith("Error: database error")
 
 
+@pytest.mark.slow
 def test_serve_refuses_a_public_address_without_a_secret_key(tmp_path):
     # A real process: should the refusal ever go, `serve` would go on to set
     # PROMETHEUS_MULTIPROC_DIR, start a mailer and run gunicorn (its signal

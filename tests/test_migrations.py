@@ -128,6 +128,7 @@ def test_every_migration_downgrades_and_upgrades_again(own_database):
     assert diff == [], pprint.pformat(diff)
 
 
+@pytest.mark.slow
 def test_the_alembic_command_line_finds_the_scripts_the_models_and_the_database(tmp_path):
     # A real process: what is tested is the way the README gives to write a
     # migration, `alembic` run from the repository's root (alembic.ini, env.py).

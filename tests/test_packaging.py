@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # builds the wheel and runs it in another process
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

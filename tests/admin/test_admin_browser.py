@@ -15,6 +15,7 @@ from tests.conftest import Signer, screenshot
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.slow,
     # The page is the same on every database; SQLite keeps this test quick.
     pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
 ]

@@ -20,6 +20,8 @@ from tests.browser.conftest import (
 )
 from tests.conftest import screenshot
 
+pytestmark = pytest.mark.slow  # a real Chromium
+
 LANGUAGES = ["en", "ru", "kk"]
 # Latin words allowed on a Russian or Kazakh page: names of things, not sentences.
 LATIN_ALLOWED = {"Undersign", "English", "WhatsApp", "Telegram", "Facebook", "Person", "Test"}

@@ -11,6 +11,8 @@ from playwright.sync_api import expect
 from tests.browser.conftest import SLUG, Partner, Service, axe_violations, texts
 from tests.conftest import screenshot
 
+pytestmark = pytest.mark.slow  # a real Chromium
+
 # Latin words that may stay on a Russian or Kazakh screen: brand names, the example address.
 LATIN_ALLOWED = {"WhatsApp", "Telegram", "name", "example", "org"}
 

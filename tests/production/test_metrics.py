@@ -85,6 +85,7 @@ def test_rate_limit_refusals_are_counted(database_url, tmp_path):
     assert sample(scrape(client), "undersign_rate_limited_requests_total") - before == 2
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_the_command_line_leaves_metrics_storage_to_serve():
     # prometheus_client picks per-process or shared storage when first imported;
     # `undersign serve` must get to choose, so importing the CLI must not import it.

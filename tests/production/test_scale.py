@@ -28,6 +28,8 @@ from undersign.models import OutboxMessage
 
 from tests.conftest import SMTPServer, free_port, fresh_postgres_database
 
+pytestmark = pytest.mark.slow  # real servers and mailers, in processes of their own
+
 SLUG = "scale-test"
 SIGNERS = 60
 SIGN_LIMIT = 5

@@ -1,0 +1,69 @@
+"""200 posts of one person at once (case, +tags and Gmail dots mixed), over real HTTP on
+PostgreSQL: one row, one email, every answer 202, and the count ends exactly at one."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from undersign.db import database
+from undersign.mail.worker import deliver_due
+from undersign.models import OutboxMessage, Signature
+
+from tests.conftest import LINK, create_petition, make_app, serve
+
+pytestmark = pytest.mark.slow
+
+POSTS = 200
+SPELLINGS = [
+    "aigerim.n@gmail.com",
+    "Aigerim.N@Gmail.com",
+    "aigerimn+plant@gmail.com",
+    "a.i.g.e.r.i.m.n@googlemail.com",
+]
+
+
+@pytest.fixture
+def postgres_url(database_url: str) -> str:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite takes one writer at a time: the race needs PostgreSQL")
+    return database_url
+
+
+def test_two_hundred_posts_of_one_person_leave_one_signature(postgres_url, smtp, tmp_path):
+    app = make_app(
+        postgres_url, tmp_path, RATELIMIT_ENABLED=False, SMTP_HOST="127.0.0.1", SMTP_PORT=smtp.port
+    )
+    create_petition(app)
+    server, origin = serve(app)
+    try:
+
+        def post(n: int) -> int:
+            body = {"name": "Aigerim", "email": SPELLINGS[n % len(SPELLINGS)], "country": "KZ"}
+            answer = httpx.post(
+                f"{origin}/api/v1/petitions/test-petition/signatures", json=body, timeout=60
+            )
+            return answer.status_code
+
+        with ThreadPoolExecutor(max_workers=32) as pool:
+            statuses = list(pool.map(post, range(POSTS)))
+    finally:
+        server.shutdown()
+    assert statuses == [202] * POSTS  # never a 500, never a hint of who signed
+    with database(app).sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Signature)) == 1
+        # Signing again while pending re-sends at most once per interval: one email queued.
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
+    assert deliver_due(app) == 1
+    (email,) = smtp.mailbox.wait_for(1)
+    link = dict(LINK.findall(email.get_body(preferencelist=("plain",)).get_content()))
+    client = app.test_client()
+    assert (
+        client.post("/api/v1/signatures/verify", json={"token": link["verify"]}).json[
+            "signature_count"
+        ]
+        == 1
+    )
+    assert client.get("/api/v1/petitions/test-petition/count").json["signature_count"] == 1
