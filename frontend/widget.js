@@ -59,7 +59,6 @@ input, select, textarea {
 .check { display: flex; gap: .6rem; align-items: flex-start; margin-bottom: .75rem; }
 .check input { width: 1.2rem; height: 1.2rem; margin-top: .2rem; flex: none; }
 .check label { font-weight: 400; }
-.honeypot { position: absolute; left: -9999px; width: 1px; height: 1px; overflow: hidden; }
 .privacy { font-size: .9rem; color: var(--_muted); }
 button, .share a {
   font: inherit; font-weight: 700; cursor: pointer; text-decoration: none; display: inline-block;
@@ -74,6 +73,11 @@ button[disabled] { opacity: .7; cursor: progress; }
 .share { display: flex; flex-wrap: wrap; gap: .5rem; padding: 0; margin: .5rem 0 0; list-style: none; }
 .share a, .share button { background: transparent; color: var(--_accent); border: 2px solid var(--_accent); padding: .45rem .9rem; }
 `;
+
+  // One sheet, adopted by every widget's shadow root. A page's CSP (style-src 'self' or 'none')
+  // blocks a <style> element but not a constructed sheet; only Safari < 16.4 needs the <style>.
+  const SHEET = "adoptedStyleSheets" in ShadowRoot.prototype ? new CSSStyleSheet() : null;
+  if (SHEET) SHEET.replaceSync(STYLE);
 
   const localeTexts = new Map(); // one fetch per language, shared by every widget on the page
 
@@ -121,6 +125,7 @@ button[disabled] { opacity: .7; cursor: progress; }
     constructor() {
       super();
       this.attachShadow({ mode: "open" });
+      if (SHEET) this.shadowRoot.adoptedStyleSheets = [SHEET];
       this.refresh = this.refresh.bind(this);
     }
 
@@ -147,12 +152,16 @@ button[disabled] { opacity: .7; cursor: progress; }
       document.removeEventListener("visibilitychange", this.refresh);
     }
 
+    show(content) {
+      this.shadowRoot.replaceChildren(...(SHEET ? [] : [h("style", {}, STYLE)]), content);
+    }
+
     get slug() {
       return encodeURIComponent(this.getAttribute("petition") || "");
     }
 
     async load() {
-      this.shadowRoot.replaceChildren(h("style", {}, STYLE), h("div", { class: "card", "aria-busy": "true" }));
+      this.show(h("div", { class: "card", "aria-busy": "true" }));
       try {
         this.t = await textsFor(requestedLocale(this.getAttribute("lang")));
         this.locale = this.t.locale; // the words' language, which the service chose
@@ -187,7 +196,7 @@ button[disabled] { opacity: .7; cursor: progress; }
         petition.goal ? h("div", { class: "bar", role: "progressbar", "aria-valuemin": "0" }, h("span")) : null,
         open ? this.form() : h("p", { class: "status", role: "status" }, t.sign.closed),
       );
-      this.shadowRoot.replaceChildren(h("style", {}, STYLE), this.card);
+      this.show(this.card);
       this.showCount(petition.signature_count);
     }
 
@@ -252,9 +261,10 @@ button[disabled] { opacity: .7; cursor: progress; }
         field("comment", [t.form.comment, optional()], h("textarea", { id: "comment", name: "comment", rows: "3", maxlength: t.limits.comment })),
         check("public", t.form.public),
         check("contact_consent", t.form.contact_consent),
+        // The honeypot, which bots fill: `hidden` hides it even where a page's CSP blocks our styles.
         h(
           "div",
-          { class: "honeypot", "aria-hidden": "true" },
+          { hidden: true, "aria-hidden": "true" },
           h("label", { for: "website" }, t.form.honeypot),
           h("input", { id: "website", name: "website", tabindex: "-1", autocomplete: "off" }),
         ),
