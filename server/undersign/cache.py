@@ -54,16 +54,39 @@ class RedisCache:
     local cache instead of reaching the caller.
     """
 
+    # After a Redis error, leave Redis alone this long. A Redis that is down
+    # answers at once (connection refused), but one that hangs would cost every
+    # count read its socket timeout twice (read, then write) and tie up the
+    # server's threads. Skipping it is safe: whatever a skipped write or delete
+    # left behind in Redis expires with its ttl, a few seconds.
+    RETRY_SECONDS = 5.0
+
     def __init__(self, url: str) -> None:
         self._redis = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
         self._local = MemoryCache()
         self._near = MemoryCache()
+        self._away_until = 0.0  # time.monotonic() before which Redis is not asked
+
+    def _away(self) -> bool:
+        return time.monotonic() < self._away_until
+
+    def _failed(self, what: str, error: redis.RedisError) -> None:
+        if not self._away():
+            log.warning(
+                "cache %s failed, memory only for %g s: %s",
+                what,
+                self.RETRY_SECONDS,
+                type(error).__name__,
+            )
+        self._away_until = time.monotonic() + self.RETRY_SECONDS
 
     def get(self, key: str) -> str | None:
+        if self._away():
+            return self._local.get(key)
         try:
             value = self._redis.get(key)
         except redis.RedisError as error:
-            log.warning("cache read fell back to memory: %s", type(error).__name__)
+            self._failed("read", error)
             return self._local.get(key)
         return value.decode() if isinstance(value, bytes) else None
 
@@ -82,24 +105,32 @@ class RedisCache:
 
     def set(self, key: str, value: str, ttl: int) -> None:
         self._local.set(key, value, ttl)
+        if self._away():
+            return
         try:
             self._redis.set(key, value, ex=ttl)
         except redis.RedisError as error:
-            log.warning("cache write fell back to memory: %s", type(error).__name__)
+            self._failed("write", error)
 
     def delete(self, key: str) -> None:
         self._local.delete(key)
         self._near.delete(key)
+        if self._away():
+            return
         try:
             self._redis.delete(key)
         except redis.RedisError as error:
-            log.warning("cache delete failed: %s", type(error).__name__)
+            self._failed("delete", error)
 
     def ping(self) -> bool:
+        """Ask Redis now, whatever came before; an answer ends the wait for it."""
         try:
-            return bool(self._redis.ping())
-        except redis.RedisError:
+            answered = bool(self._redis.ping())
+        except redis.RedisError as error:
+            self._failed("ping", error)
             return False
+        self._away_until = 0.0
+        return answered
 
 
 def init_app(app: Flask, redis_url: str | None) -> None:

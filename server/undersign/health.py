@@ -9,6 +9,7 @@ from flask.typing import ResponseReturnValue
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from undersign import metrics
+from undersign.api.errors import RETRY_AFTER_SECONDS
 from undersign.cache import RedisCache, get_cache
 from undersign.db import database
 from undersign.logs import route
@@ -45,15 +46,32 @@ def healthz() -> ResponseReturnValue:
 
 @bp.get("/readyz")
 def readyz() -> ResponseReturnValue:
-    """Ready when the database answers, and Redis too when one is configured."""
+    """Ready when the database answers; Redis away only degrades the service.
+
+    Without the database an instance can do nothing useful, so the load balancer
+    should send no one to it. Without Redis it goes on: limits are counted and
+    counts cached in this process's memory until Redis answers again.
+    """
     checks = {"database": "ok" if database().answers() else "unavailable"}
-    store = get_cache()
-    if isinstance(store, RedisCache):
-        checks["redis"] = "ok" if store.ping() else "unavailable"
-    ready = all(state == "ok" for state in checks.values())
-    return jsonify(status="ready" if ready else "unavailable", checks=checks), 200 if ready else 503
+    redis = _redis()
+    if redis is not None:
+        checks["redis"] = "ok" if redis.ping() else "degraded"
+    if checks["database"] == "ok":
+        return jsonify(status="ready", checks=checks)
+    response = jsonify(status="unavailable", checks=checks)
+    response.status_code = 503
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 @bp.get("/metrics")
 def metrics_page() -> Response:
-    return Response(metrics.exposition(database().sessions), mimetype=CONTENT_TYPE_LATEST)
+    redis = _redis()
+    page = metrics.exposition(database().sessions, redis_up=redis.ping if redis else None)
+    return Response(page, mimetype=CONTENT_TYPE_LATEST)
+
+
+def _redis() -> RedisCache | None:
+    """Return the cache's Redis (the limits use the same server), if one is configured."""
+    store = get_cache()
+    return store if isinstance(store, RedisCache) else None

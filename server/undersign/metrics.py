@@ -12,7 +12,7 @@ instance reports the same truth and nothing drifts.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from prometheus_client import (
     REGISTRY,
@@ -48,21 +48,46 @@ RATE_LIMITED = Counter(
 MAIL_SENT = Counter("undersign_mail_sent", "Emails handed to the mail server.")
 MAIL_FAILURES = Counter(
     "undersign_mail_failures",
-    "Emails that could not be sent: 'temporary' waits and is retried, 'refused' is dropped "
-    "(5xx), 'given_up' ran out of attempts.",
+    "Emails that could not be sent: 'temporary' waits and is retried; 'refused' (a 5xx, or an "
+    "address the server cannot take), 'unbuildable' (the message could not be made) and "
+    "'given_up' (out of attempts) are dropped and marked on their signature.",
     ["reason"],
 )
 
 
-def exposition(sessions: sessionmaker[Session]) -> bytes:
-    """Return every metric in Prometheus' text format: counters, and gauges read from `sessions`."""
+def exposition(
+    sessions: sessionmaker[Session], redis_up: Callable[[], bool] | None = None
+) -> bytes:
+    """Return every metric in Prometheus' text format: counters, and gauges read from `sessions`.
+
+    `redis_up` asks whether Redis answers, when one is configured.
+    """
     registry = CollectorRegistry()
     if os.environ.get(METRICS_DIR):
         MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     else:
         registry.register(_ThisProcess())
     registry.register(_Stored(sessions))
+    if redis_up is not None:
+        registry.register(_RedisUp(redis_up))
     return generate_latest(registry)
+
+
+class _RedisUp:
+    """Whether Redis answers, asked at scrape time: 0 means limits and counts are per process."""
+
+    def __init__(self, answers: Callable[[], bool]) -> None:
+        self.answers = answers
+
+    def describe(self) -> list[Metric]:
+        return []
+
+    def collect(self) -> Iterator[Metric]:
+        yield GaugeMetricFamily(
+            "undersign_redis_up",
+            "1 when Redis answers; 0 while limits and cached counts fall back to this process.",
+            value=1 if self.answers() else 0,
+        )
 
 
 class _ThisProcess:

@@ -185,7 +185,7 @@ STATS_CACHE_SECONDS = 30
 
 
 def cached_stats(session: Session, cache: Cache, petition: Petition) -> str:
-    """Return `stats` as JSON at most 30 s old: one grouping query a petition, however many read."""
+    """Return the public `stats` as JSON at most 30 s old: one read a petition, however many ask."""
     key = f"undersign:stats:{petition.slug}"
     cached = cache.get(key)
     if cached is None:
@@ -194,11 +194,14 @@ def cached_stats(session: Session, cache: Cache, petition: Petition) -> str:
     return cached
 
 
-def stats(session: Session, petition: Petition, source: str | None = None) -> dict[str, Any]:
-    """Return counted signatures by country, by day and by source (of one source if given)."""
+def stats(session: Session, petition: Petition, rights: Rights | None = None) -> dict[str, Any]:
+    """Return counted signatures by country and by day, within `rights`; by source too for them.
+
+    Which partners collect is not the public's to learn (nor a partner's, beyond its own).
+    """
     counted_query = Signature.counted(petition.id)
-    if source is not None:
-        counted_query = counted_query.where(Signature.source == source)
+    if rights is not None:
+        counted_query = rights.scope(counted_query)
     counted = counted_query.subquery()
 
     def grouped(column: Any) -> list[tuple[Any, int]]:
@@ -206,8 +209,10 @@ def stats(session: Session, petition: Petition, source: str | None = None) -> di
         return [(key, n) for key, n in session.execute(query)]
 
     day = func.date(counted.c.verified_at)
-    return {
+    found: dict[str, Any] = {
         "by_country": {c: n for c, n in grouped(counted.c.country)},
         "by_day": [{"date": str(d), "count": n} for d, n in grouped(day)],
-        "by_source": {(s or "direct"): n for s, n in grouped(counted.c.source)},
     }
+    if rights is not None:
+        found["by_source"] = {(s or "direct"): n for s, n in grouped(counted.c.source)}
+    return found

@@ -104,3 +104,19 @@ def test_a_long_petition_in_three_languages_is_accepted(organiser, client, petit
     # A signature of the same size is still refused at the door.
     huge = {"name": "A", "email": "a@example.org", "country": "KZ", "comment": body}
     assert client.post(f"/api/v1/petitions/{petition}/signatures", json=huge).status_code == 413
+
+
+def test_stats_by_source_need_a_token_and_a_partner_sees_its_own(
+    signer, client, organiser, as_partner
+):
+    signer.sign_and_confirm("a@example.org", source="kz-union")
+    signer.sign_and_confirm("b@example.org", source="uk-solidarity")
+    signer.sign_and_confirm("c@example.org")
+    stats = "/api/v1/petitions/test-petition/stats"
+    assert "by_source" not in client.get(stats).json
+    full = client.get(stats, headers=organiser.headers()).json
+    assert full["by_source"] == {"direct": 1, "kz-union": 1, "uk-solidarity": 1}
+    own = client.get(stats, headers=as_partner("kz-union").headers()).json
+    assert own["by_source"] == {"kz-union": 1}
+    assert sum(own["by_country"].values()) == 1  # its own share, nothing else
+    assert client.get(stats, headers={"Authorization": "Bearer us_wrong"}).status_code == 401

@@ -136,8 +136,9 @@ def init_app(app: Flask, html_error: Any) -> None:
     def _database_failed(error: Exception) -> Any:
         if not database_unavailable(error):
             return _unexpected(error)  # a statement the database refused: our mistake
-        # The connection is gone (SQLAlchemy has dropped it and, if it was cut, every
-        # connection as old): end the session now, so the next request starts afresh.
+        # SQLAlchemy has already dropped a cut connection, and every pooled one as
+        # old; ending the session now leaves nothing of this request's transaction
+        # behind, and the next request starts afresh.
         close_session()
         log.error(
             "database unavailable (%s) on %s %s", type(error).__name__, request.method, route()

@@ -32,13 +32,27 @@ def _allow_long_texts() -> None:
 
 
 def _authenticate() -> None:
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    found = bearer_rights()
+    if found is None:
+        raise APIError(401, "unauthorized", "A valid organiser token is required.")
+    g.rights = found
+
+
+def bearer_rights() -> auth.Rights | None:
+    """Return the rights of the request's bearer token; None when it sends none.
+
+    A token that is sent but wrong or revoked is refused (401), never ignored.
+    """
+    header = request.headers.get("Authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.partition(" ")
     found = None
     if scheme.lower() == "bearer" and 0 < len(token.strip()) <= MAX_TOKEN:
         found = auth.authenticate(get_session(), token.strip())
     if found is None:
         raise APIError(401, "unauthorized", "A valid organiser token is required.")
-    g.rights = found
+    return found
 
 
 def _private(response: Response) -> Response:

@@ -106,5 +106,5 @@ def dashboard(slug: str) -> Response:
     return jsonify(
         petition=describe(petition, moderation.tallies(session, who).get(petition.id)),
         queues=moderation.queues(session, petition, who),
-        **petitions.stats(session, petition, who.partner),
+        **petitions.stats(session, petition, who),
     )

@@ -101,20 +101,24 @@ PATHS: dict[str, Any] = {
         "post": sign_with_json(),
     },
     "/api/v1/petitions/{slug}/stats": {
-        "get": operation(
-            "Counted signatures by country, by day and by source",
-            (
-                "200",
-                "Aggregates",
-                object_(
-                    by_country={"type": "object"},
-                    by_day={"type": "array"},
-                    by_source={"type": "object"},
+        "get": {
+            **operation(
+                "Counted signatures by country and by day; by source with an organiser's or "
+                "partner's token (a partner's: its own)",
+                (
+                    "200",
+                    "Aggregates",
+                    object_(
+                        by_country={"type": "object"},
+                        by_day={"type": "array"},
+                        by_source={"type": "object"},
+                    ),
                 ),
+                {"401": "A token was sent, and it is wrong or revoked.", "404": "No such petition."},
+                parameters=[SLUG],
             ),
-            {"404": "No such petition."},
-            parameters=[SLUG],
-        )
+            "security": [{}, {"organiserToken": []}],  # anyone; more with a token
+        }
     },
     "/api/v1/signatures/verify": {
         "post": operation(
