@@ -11,8 +11,10 @@ instance reports the same truth and nothing drifts.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from prometheus_client import (
     REGISTRY,
@@ -24,10 +26,15 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from undersign.config import METRICS_DIR
 from undersign.models import OutboxMessage, Signature, SignatureStatus, utcnow
+
+log = logging.getLogger(__name__)
+
+DATABASE_UP = "1 when the database answered this scrape; 0 while it does not (answers are 503)."
 
 REQUESTS = Counter(
     "undersign_http_requests",
@@ -110,22 +117,15 @@ class _Stored:
         return []
 
     def collect(self) -> Iterator[Metric]:
+        try:
+            by_state, invalidated, flagged, depth, oldest, failing = self._read()
+        except SQLAlchemyError as error:
+            # The database is away: the scrape still carries this process's counters.
+            log.warning("metrics: database unavailable (%s)", type(error).__name__)
+            yield GaugeMetricFamily("undersign_database_up", DATABASE_UP, value=0)
+            return
+        yield GaugeMetricFamily("undersign_database_up", DATABASE_UP, value=1)
         now = utcnow()
-        with self.sessions() as session:
-            by_state = session.execute(
-                select(Signature.status, func.count()).group_by(Signature.status)
-            ).all()
-            invalidated = session.scalar(
-                select(func.count()).where(Signature.invalidated_at.is_not(None))
-            )
-            flagged = session.scalar(select(func.count()).where(Signature.flagged.is_(True)))
-            depth, oldest, failing = session.execute(
-                select(
-                    func.count(OutboxMessage.id),
-                    func.min(OutboxMessage.created_at),
-                    func.count(OutboxMessage.last_error),
-                )
-            ).one()
         states = GaugeMetricFamily(
             "undersign_signatures", "Signatures stored, by state.", labels=["state"]
         )
@@ -160,3 +160,21 @@ class _Stored:
             "Emails in the outbox whose last attempt failed and that wait for a retry.",
             value=failing,
         )
+
+    def _read(self) -> tuple[Any, ...]:
+        with self.sessions() as session:
+            by_state = session.execute(
+                select(Signature.status, func.count()).group_by(Signature.status)
+            ).all()
+            invalidated = session.scalar(
+                select(func.count()).where(Signature.invalidated_at.is_not(None))
+            )
+            flagged = session.scalar(select(func.count()).where(Signature.flagged.is_(True)))
+            depth, oldest, failing = session.execute(
+                select(
+                    func.count(OutboxMessage.id),
+                    func.min(OutboxMessage.created_at),
+                    func.count(OutboxMessage.last_error),
+                )
+            ).one()
+        return by_state, invalidated, flagged, depth, oldest, failing

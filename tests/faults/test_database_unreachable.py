@@ -86,6 +86,10 @@ def test_an_outage_is_503s_and_all_resumes_when_the_database_returns(
         assert_unavailable_json(client.post(SIGN, json={**BODY, "email": "two@example.org"}))
         assert_unavailable_page(client.get("/p/test-petition?lang=ru"), "ru")
         assert client.get("/readyz").status_code == 503
+        # The scrape still answers, with this process's counters and the database marked down.
+        scraped = client.get("/metrics")
+        assert scraped.status_code == 200
+        assert sample(scraped.get_data(as_text=True), "undersign_database_up") == 0
 
         gate.open()  # the database is back; the app was not restarted
         assert client.get("/readyz").json == {"status": "ready", "checks": {"database": "ok"}}
@@ -102,6 +106,7 @@ def test_an_outage_is_503s_and_all_resumes_when_the_database_returns(
         )
         assert refused >= 1, "the operator sees the 503s once the database is back"
         assert sample(metrics, "undersign_signatures", state="pending") == 2
+        assert sample(metrics, "undersign_database_up") == 1
     finally:
         database(app).engine.dispose()
 

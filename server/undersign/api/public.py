@@ -76,7 +76,7 @@ def wall(slug: str) -> Response:
 
 @bp.get("/petitions/<slug>/stats")
 def stats(slug: str) -> Response:
-    """Counted signatures by country and day; by source too with an organiser's or partner's token."""
+    """Counted signatures by country and day; by source too with an organiser's or partner's."""
     session = get_session()
     found = petitions.find(session, slug)
     rights = bearer_rights()

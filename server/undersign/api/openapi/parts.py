@@ -46,7 +46,7 @@ def for_browsers(described: dict[str, Any], *codes: str) -> dict[str, Any]:
 
     The door's 400 (a NUL character) answers such a post in plain text.
     """
-    for code in codes:
+    for code in (*codes, "503"):
         described["responses"][code]["content"]["text/html"] = {"schema": PAGE}
     for door in ("400", "414"):
         described["responses"][door]["content"]["text/plain"] = {"schema": PAGE}
@@ -63,7 +63,8 @@ def operation(
     responses = {status: answer(description, schema)}
     for code, text in {**AT_THE_DOOR, **COMMON, **errors}.items():  # a route's own words win
         responses[code] = answer(text)
-    responses["429"]["headers"] = {"Retry-After": {"schema": {"type": "integer"}}}
+    for waiting in ("429", "503"):
+        responses[waiting]["headers"] = {"Retry-After": {"schema": {"type": "integer"}}}
     return {"summary": summary, "responses": responses, **extra}
 
 
