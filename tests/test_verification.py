@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -200,3 +202,30 @@ def test_an_old_link_never_reaches_a_later_signer_who_got_the_same_row_id(signer
     assert signer.count() == 1  # Bolat still counts
     with database(app).sessions() as session:
         assert session.get(Signature, bolat.id).status == "verified"
+
+
+def test_a_link_carries_no_readable_signature_number(signer):
+    for n in range(3):
+        assert signer.sign(email=f"p{n}@example.org").status_code == 202
+    signer.deliver()
+    payloads = []
+    for n in range(3):
+        for purpose in ("verify", "withdraw"):
+            token = signer.token(f"p{n}@example.org", purpose)
+            head = token.split(".")[0]
+            payload = json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))
+            assert isinstance(payload, str) and not payload.isdigit()  # no id to read
+            payloads.append(payload)
+    assert len(set(payloads)) == 6  # no shared prefix counts the signers either
+    assert len({p[:8] for p in payloads}) == 6
+    assert signer.confirm("p1@example.org").status_code == 200
+
+
+def test_a_link_sent_before_ids_were_hidden_still_works(signer, app):
+    signer.sign(email="early@example.org")
+    keys = app.extensions["undersign.settings"].signing_keys
+    with database(app).sessions() as session:
+        (signature_id,) = session.scalars(select(Signature.id)).all()
+    old_style = URLSafeTimedSerializer(keys, salt=tokens.VERIFY.salt).dumps(signature_id)
+    assert api_verify(signer.client, old_style).status_code == 200
+    assert signer.count() == 1

@@ -1,11 +1,21 @@
-"""Signed, expiring tokens for the links in emails: one salt per purpose."""
+"""Signed, expiring tokens for the links in emails: one salt per purpose.
+
+The signature's id inside a token is encrypted: whoever sees a link (a shared
+screenshot, a forwarded email) learns nothing from it, not even roughly how many
+had signed before.
+"""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from nacl.exceptions import CryptoError
+from nacl.secret import SecretBox
 
 
 @dataclass(frozen=True)
@@ -54,7 +64,40 @@ def _serializer(keys: list[str], purpose: Purpose) -> URLSafeTimedSerializer:
 
 
 def make(keys: list[str], purpose: Purpose, signature_id: int) -> str:
-    return _serializer(keys, purpose).dumps(signature_id)
+    return _serializer(keys, purpose).dumps(_seal(keys[-1], purpose, signature_id))
+
+
+def _box(key: str, purpose: Purpose) -> SecretBox:
+    # One key for each secret key and purpose, derived; never the signing key itself.
+    derived = hashlib.blake2b(key.encode(), digest_size=32, person=b"undersign-link", salt=b"")
+    derived.update(purpose.salt.encode())
+    return SecretBox(derived.digest())
+
+
+def _seal(key: str, purpose: Purpose, signature_id: int) -> str:
+    sealed = _box(key, purpose).encrypt(signature_id.to_bytes(8, "big"))
+    return base64.urlsafe_b64encode(bytes(sealed)).decode().rstrip("=")
+
+
+def _opened(keys: list[str], purpose: Purpose, payload: Any) -> int | None:
+    """Return the id a payload holds; None if it holds none we made.
+
+    A bare number is a link sent before ids were encrypted: still honoured.
+    """
+    if isinstance(payload, int) and not isinstance(payload, bool):
+        return payload
+    if not isinstance(payload, str) or len(payload) > 200:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    except ValueError:
+        return None
+    for key in reversed(keys):  # the newest key first; older ones for links made before
+        try:
+            return int.from_bytes(_box(key, purpose).decrypt(raw), "big")
+        except (CryptoError, ValueError):
+            continue
+    return None
 
 
 def read(keys: list[str], purpose: Purpose, token: str) -> Link:
@@ -68,11 +111,13 @@ def read(keys: list[str], purpose: Purpose, token: str) -> Link:
         # The signature checked out, only the age did not: say whose it was, so a
         # link reused after success can still show that success.
         payload = serializer.load_payload(expired.payload) if expired.payload else None
-        if isinstance(payload, int) and expired.date_signed is not None:
-            raise ExpiredToken(Link(payload, expired.date_signed)) from None
+        signature_id = _opened(keys, purpose, payload)
+        if signature_id is not None and expired.date_signed is not None:
+            raise ExpiredToken(Link(signature_id, expired.date_signed)) from None
         raise InvalidToken from None
     except BadSignature:
         raise InvalidToken from None
-    if not isinstance(value, int) or isinstance(value, bool):
+    signature_id = _opened(keys, purpose, value)
+    if signature_id is None:
         raise InvalidToken
-    return Link(value, issued_at)
+    return Link(signature_id, issued_at)
