@@ -37,3 +37,9 @@ def test_environment_variables_configure_the_app(monkeypatch, tmp_path):
 def test_a_bad_setting_is_refused_with_its_name(tmp_path, name, value):
     with pytest.raises(ConfigError, match=f"UNDERSIGN_{name}"):
         create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite", name: value})
+
+
+@pytest.mark.parametrize("sender", ["Undersign", "Undersign <no-reply>", ""])
+def test_a_sender_without_a_domain_is_refused_at_start(sender, tmp_path):
+    with pytest.raises(ConfigError, match="UNDERSIGN_MAIL_FROM"):
+        load({"MAIL_FROM": sender, "SECRET_KEY": "k"}, str(tmp_path))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
@@ -105,7 +106,7 @@ def load(config: Mapping[str, Any], instance_path: str) -> Settings:
         smtp_username=get("SMTP_USERNAME") or None,
         smtp_password=_optional_str(get("SMTP_PASSWORD")),
         smtp_security=security,
-        mail_from=str(get("MAIL_FROM")),
+        mail_from=_mail_from(get("MAIL_FROM")),
         trusted_proxies=_integer("TRUSTED_PROXIES", get("TRUSTED_PROXIES")),
         ratelimit_enabled=_boolean("RATELIMIT_ENABLED", get("RATELIMIT_ENABLED")),
         sign_rate_limit=str(get("SIGN_RATE_LIMIT")),
@@ -137,6 +138,16 @@ def _string_list(value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         return tuple(part.strip() for part in value.split(",") if part.strip())
     return tuple(str(part) for part in value)
+
+
+def _mail_from(value: Any) -> str:
+    """Return the sender; its domain names every Message-ID, so it must have one."""
+    _, address = parseaddr(str(value))
+    if not address.partition("@")[2]:
+        raise ConfigError(
+            f"UNDERSIGN_MAIL_FROM must be an address like no-reply@example.org, not {value!r}"
+        )
+    return str(value)
 
 
 def _optional_str(value: Any) -> str | None:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import re
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import make_msgid, parseaddr
 from typing import Any
 
 from flask import render_template
 
 from undersign import i18n, tokens
 from undersign.config import Settings
-from undersign.models import Signature
+from undersign.models import Signature, utcnow
+
+DEFAULT_SENDER_NAME = "Undersign"
 
 
 def verification(signature: Signature, settings: Settings) -> EmailMessage:
@@ -27,16 +31,51 @@ def verification(signature: Signature, settings: Settings) -> EmailMessage:
         ),
         "days": tokens.VERIFY.max_age.days,
     }
-    message = EmailMessage()
-    message["Subject"] = context["t"]["mail"]["verify_subject"].format(
-        title=context["petition"]["title"]
+    subject = context["t"]["mail"]["verify_subject"].format(
+        title=_calm(context["petition"]["title"])
     )
-    message["From"] = settings.mail_from
-    message["To"] = signature.email
-    message["Message-ID"] = make_msgid(domain="undersign")
-    message.set_content(render_template("mail/verify.txt", **context))
-    message.add_alternative(render_template("mail/verify.html", **context), subtype="html")
+    return _message(settings, signature.email, signature.locale, subject, "mail/verify", context)
+
+
+def _message(
+    settings: Settings, to: str, locale: str, subject: str, template: str, context: dict[str, Any]
+) -> EmailMessage:
+    """Wrap a template's text and HTML parts in the headers receiving servers expect."""
+    sender = _sender(settings.mail_from)
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = to
+    message["Subject"] = subject
+    # Rendered when the mailer sends it, so this is the time it left, as RFC 5322 asks.
+    message["Date"] = utcnow()
+    # On the sender's domain, the one SPF, DKIM and DMARC vouch for, rather than the machine's
+    # hostname (make_msgid's default) or a bare word, which filters count against a message.
+    message["Message-ID"] = make_msgid(domain=sender.domain)
+    # RFC 3834: written by a program, so vacation responders and the like do not answer it.
+    message["Auto-Submitted"] = "auto-generated"
+    message["MIME-Version"] = "1.0"
+    # The two parts say the same words and carry the same links (see the templates).
+    message.set_content(render_template(f"{template}.txt", **context))
+    message.add_alternative(render_template(f"{template}.html", **context), subtype="html")
+    message["Content-Language"] = locale  # after the parts: setting content clears Content-*
     return message
+
+
+def _sender(mail_from: str) -> Address:
+    """Return UNDERSIGN_MAIL_FROM as an address with a display name, adding one if it has none."""
+    name, address = parseaddr(mail_from)
+    return Address(display_name=name or DEFAULT_SENDER_NAME, addr_spec=address)
+
+
+def _calm(title: str) -> str:
+    """Return an organiser's title fit for a subject: one line, not in capitals, one '!' at most."""
+    # One line: a header cannot hold a line break, and a title from before they were
+    # refused may have one.
+    title = re.sub(r"([!?])[!?]+", r"\1", " ".join(title.split()))
+    if title.isupper() and len(title.split()) > 1:
+        # Sentence case loses an acronym's capitals; a subject in capitals costs more.
+        title = title[:1] + title[1:].lower()
+    return title
 
 
 def _link(settings: Settings, page: str, token: str) -> str:
