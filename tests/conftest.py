@@ -21,11 +21,12 @@ import pytest
 from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine, make_url, text, update
 from undersign import create_app, petitions
 from undersign.auth import CLI
 from undersign.db import Database, database
 from undersign.mail.worker import deliver_due
+from undersign.models import CommentStatus, Signature
 from werkzeug.serving import BaseWSGIServer, make_server
 
 # Quiet flags: this machine has no network beyond loopback, and the tests want none.
@@ -370,6 +371,12 @@ class Signer:
 
     def __init__(self, app: Flask, client: FlaskClient, smtp: SMTPServer, slug: str) -> None:
         self.app, self.client, self.smtp, self.slug = app, client, smtp, slug
+
+    def approve_wall(self) -> None:
+        """Approve every entry waiting for the public wall, as an organiser would."""
+        with database(self.app).sessions.begin() as session:
+            waiting = Signature.comment_status == CommentStatus.PENDING
+            session.execute(update(Signature).where(waiting).values(comment_status="approved"))
 
     def sign(self, **fields: Any) -> Any:
         body = {"name": "Aigerim Bekova", "email": "aigerim@example.org", "country": "KZ", **fields}

@@ -77,25 +77,26 @@ def test_the_wall_shows_only_consenting_verified_signers_and_approved_comments(s
     )
     signer.sign_and_confirm("hidden@example.org", name="Hidden Person", public=False)
     signer.sign(email="pending@example.org", name="Pending Person", public=True)
+    assert signer.client.get("/api/v1/petitions/test-petition/signatures").json["signatures"] == []
+    with database(app).sessions.begin() as session:  # an organiser approves the entry
+        shown = Signature.email == "shown@example.org"
+        session.execute(update(Signature).where(shown).values(comment_status="approved"))
     wall = signer.client.get("/api/v1/petitions/test-petition/signatures").json
     assert wall["signatures"] == [
         {
             "first_name": "Erlan",
             "country": "KZ",
             "city": "Satpaev",
-            "comment": None,
+            "comment": "Держитесь!",
             "signed_at": wall["signatures"][0]["signed_at"],
         }
-    ], "no surname, no address, and the comment waits for moderation"
-    with database(app).sessions.begin() as session:
-        session.execute(update(Signature).values(comment_status="approved"))
-    wall = signer.client.get("/api/v1/petitions/test-petition/signatures").json
-    assert wall["signatures"][0]["comment"] == "Держитесь!"
+    ], "no surname, no address, nobody unapproved, nobody who chose not to be shown"
 
 
 def test_the_wall_pages_newest_first(signer):
     for n in range(3):
         signer.sign_and_confirm(f"w{n}@example.org", name=f"Name{n} Surname", public=True)
+    signer.approve_wall()
     first = signer.client.get("/api/v1/petitions/test-petition/signatures?per_page=2").json
     second = signer.client.get("/api/v1/petitions/test-petition/signatures?per_page=2&page=2").json
     assert [s["first_name"] for s in first["signatures"]] == ["Name2", "Name1"]

@@ -13,13 +13,21 @@ import io
 import json
 import logging
 import os
+import re
+import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from pathlib import Path
 
+import httpx
 import pytest
 from click.testing import CliRunner
 from undersign import cli
 from undersign.db import database
+
+from tests.conftest import free_port
+from tests.production.test_scale import wait_until
 
 BIN = os.path.join(os.path.dirname(sys.executable), "undersign")
 UNREACHABLE = "postgresql+psycopg://nobody@127.0.0.1:1/x"
@@ -199,6 +207,101 @@ def test_serve_refuses_a_public_address_without_a_secret_key(tmp_path):
     assert done.returncode == 1
     assert "UNDERSIGN_SECRET_KEY" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+class Served:
+    """A real `undersign serve` (gunicorn and its mailer) on loopback, its log in a file."""
+
+    def __init__(self, database_url: str, smtp_port: int, tmp_path: Path) -> None:
+        port, self.log = free_port(), tmp_path / "serve.log"
+        self.base = f"http://127.0.0.1:{port}"
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("UNDERSIGN_")},
+            "UNDERSIGN_DATABASE_URL": database_url,
+            "UNDERSIGN_SECRET_KEY": "cli-test-key",
+            "UNDERSIGN_BASE_URL": "http://localhost",
+            "UNDERSIGN_SMTP_HOST": "127.0.0.1",
+            "UNDERSIGN_SMTP_PORT": str(smtp_port),
+        }
+        with self.log.open("wb") as out:
+            self.process = subprocess.Popen(
+                [BIN, "serve", "--port", str(port), "--workers", "1"],
+                env=env,
+                cwd=tmp_path,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+
+    def started(self, what: str, count: int) -> list[int]:
+        """The ids of the processes it logged starting ("mailer", "worker"), once `count`."""
+        pattern = {
+            "mailer": r"mailer started \(pid (\d+)\)",
+            "worker": r"Booting worker with pid: (\d+)",
+        }[what]
+        found = [int(pid) for pid in re.findall(pattern, self.text())]
+        return found if len(found) >= count else []
+
+    def text(self) -> str:
+        return self.log.read_text("utf-8", errors="replace")
+
+    def ready(self) -> bool:
+        try:
+            return httpx.get(f"{self.base}/readyz", timeout=2).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    def sign(self, slug: str, email: str) -> None:
+        body = {"name": "Aigerim Bekova", "email": email, "country": "KZ"}
+        signed = httpx.post(f"{self.base}/api/v1/petitions/{slug}/signatures", json=body)
+        assert signed.status_code == 202
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(60)
+
+
+@pytest.fixture
+def served(database_url, smtp, tmp_path) -> Iterator[Served]:
+    server = Served(database_url, smtp.port, tmp_path)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.mark.slow  # a real `undersign serve`: gunicorn and a mailer, in processes
+def test_serve_starts_a_new_mailer_when_its_mailer_dies(served, petition, smtp):
+    running = wait_until(lambda: served.started("mailer", 1), 30, "a mailer")
+    os.kill(running[-1], signal.SIGKILL)
+    second = wait_until(lambda: served.started("mailer", len(running) + 1), 30, "a new mailer")[-1]
+    assert f"mailer (pid {running[-1]}) ended" in served.text()
+
+    wait_until(served.ready, 30, "the server")
+    served.sign(petition, "aigerim@example.org")
+    (email,) = smtp.mailbox.wait_for(1, timeout=20)
+    assert email["To"] == "aigerim@example.org"
+    served.stop()
+    with pytest.raises(ProcessLookupError):
+        os.kill(second, 0)  # stopped with the server, not left behind
+
+
+@pytest.mark.slow  # a real `undersign serve`: gunicorn and a mailer, in processes
+def test_a_gunicorn_worker_that_exits_takes_neither_the_mailer_nor_the_metrics(
+    served, petition, smtp
+):
+    # A worker is a fork of `serve`: leaving, it once ran serve's clean-up, which
+    # removed the metrics directory (every request failed after) and the mailer.
+    (worker,) = wait_until(lambda: served.started("worker", 1), 30, "the first worker")
+    wait_until(served.ready, 30, "the server")
+    os.kill(worker, signal.SIGTERM)  # as gunicorn's own restarts end a worker
+    wait_until(lambda: served.started("worker", 2), 30, "a new worker")
+    wait_until(served.ready, 30, "the server again")
+
+    assert httpx.get(f"{served.base}/metrics").status_code == 200
+    served.sign(petition, "aigerim@example.org")
+    (email,) = smtp.mailbox.wait_for(1, timeout=20)
+    assert email["To"] == "aigerim@example.org"
+    assert len(served.started("mailer", 1)) == 1, "the first mailer sent it"
 
 
 def test_demo_seeds_once(run):

@@ -75,6 +75,7 @@ def test_petition_page_shows_the_wall_and_pictures_once_people_sign(
 ) -> None:
     signer.sign_and_confirm("aigerim@example.org", public=True, city="Almaty", country="KZ")
     signer.sign_and_confirm("hidden@example.org", country="RU")
+    signer.approve_wall()
     text = visible_text(client.get(f"/p/{petition}?lang=ru").text)
     assert "2 подписи" in text
     assert "Aigerim, Almaty, Казахстан" in text  # on the wall, country named in Russian
@@ -86,6 +87,7 @@ def test_petition_page_shows_the_wall_and_pictures_once_people_sign(
 def test_wall_pages_newest_first(client: FlaskClient, signer, petition: str) -> None:
     for n in range(12):
         signer.sign_and_confirm(f"person{n}@example.org", name=f"Person{n} Test", public=True)
+    signer.approve_wall()
     first = visible_text(client.get(f"/p/{petition}?lang=en").text)
     second = visible_text(client.get(f"/p/{petition}?lang=en&page=2").text)
     assert "Person11" in first and "Person0" not in first and "Older" in first

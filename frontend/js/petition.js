@@ -23,7 +23,7 @@
     if (bar && goal) {
       bar.setAttribute("aria-valuenow", Math.min(count, goal));
       bar.setAttribute("aria-label", fill(block.dataset.progress, { count: number.format(count), goal: number.format(goal) }));
-      bar.firstElementChild.style.width = `${Math.min(100, (100 * count) / goal)}%`;
+      bar.querySelector(".fill-value").setAttribute("width", `${Math.min(100, (100 * count) / goal)}%`);
     }
   }
 

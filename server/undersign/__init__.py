@@ -9,7 +9,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 
-from undersign import cache, config, db, limits, logs
+from undersign import cache, config, db, headers, limits, logs
 from undersign.i18n import frontend_dir
 
 # Big enough for the longest valid signature in any script, small enough that
@@ -51,6 +51,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     health.init_app(app)
     limits.init_app(app, settings)
+    headers.init_app(app)
     _register_blueprints(app)
     return app
 

@@ -13,7 +13,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from undersign import audit
-from undersign.models import OrganiserToken, Signature, utcnow
+from undersign.models import OrganiserToken, Signature, SignatureStatus, utcnow
 from undersign.validation import PARTNER_CODE
 
 PREFIX = "us_"
@@ -29,7 +29,12 @@ class TokenError(ValueError):
 
 @dataclass(frozen=True)
 class Rights:
-    """Who is asking, and how far they may see: everything, or one partner's share."""
+    """Who is asking, and how far they may see: everything, or one partner's share.
+
+    A partner counts everything its site collected (`share`), but reads only the
+    signatures it could write to: verified, of its source, whose signers agreed
+    to be contacted (`scope`). A consent never confirmed is no consent.
+    """
 
     name: str
     partner: str | None = None
@@ -38,16 +43,21 @@ class Rights:
     def is_organiser(self) -> bool:
         return self.partner is None
 
-    def may_see_source(self, source: str | None) -> bool:
-        return self.partner is None or source == self.partner
-
     def may_see_personal(self, signature_source: str | None, contact_consent: bool) -> bool:
         """A partner sees a signer's personal data only if that signer agreed to be contacted."""
         return self.partner is None or (signature_source == self.partner and contact_consent)
 
-    def scope(self, query: Select[Any]) -> Select[Any]:
-        """Narrow a query of signatures to those these rights may see."""
+    def share(self, query: Select[Any]) -> Select[Any]:
+        """Narrow a query of signatures to those these rights may count."""
         return query if self.partner is None else query.where(Signature.source == self.partner)
+
+    def scope(self, query: Select[Any]) -> Select[Any]:
+        """Narrow a query of signatures to those these rights may read, one by one."""
+        if self.partner is None:
+            return query
+        return self.share(query).where(
+            Signature.status == SignatureStatus.VERIFIED, Signature.contact_consent.is_(True)
+        )
 
 
 CLI = Rights(name="cli")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import sys
 import threading
 from collections.abc import Callable
@@ -68,21 +67,27 @@ def serve(host: str, port: int, workers: int, no_mailer: bool) -> None:
             f"refusing to serve on {host} without UNDERSIGN_SECRET_KEY: "
             "a generated development key must not sign real links"
         )
-    from undersign.server import prepare_metrics_dir, remove_metrics_dir, run_gunicorn
+    from undersign.server import Supervisor, prepare_metrics_dir, remove_metrics_dir, run_gunicorn
 
+    # gunicorn's workers are forks of this process, and one that exits leaves
+    # through these `finally` clauses too: only the master may stop the mailer
+    # and remove the metrics directory every process shares.
+    master = os.getpid()
     metrics_dir = prepare_metrics_dir()  # before the app imports prometheus_client
     try:
         _app()  # fail here, in one line, on bad configuration
+        # The mailer runs in a process of its own, started again should it die:
+        # signatures keep being taken meanwhile, and their emails wait in the outbox.
         command = [sys.executable, "-m", "undersign", "mailer"]
-        mailer = None if no_mailer else subprocess.Popen(command)  # noqa: S603  # our own CLI
+        mailer = None if no_mailer else Supervisor("mailer", command).start()
         try:
             run_gunicorn(host, port, workers)
         finally:
-            if mailer is not None:
-                mailer.terminate()
-                mailer.wait(timeout=30)
+            if mailer is not None and os.getpid() == master:
+                mailer.stop()
     finally:
-        remove_metrics_dir(metrics_dir)
+        if os.getpid() == master:
+            remove_metrics_dir(metrics_dir)
 
 
 @main.command()

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Select,
     String,
     UniqueConstraint,
+    false,
     select,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -77,6 +78,13 @@ class CommentStatus(StrEnum):
     REJECTED = "rejected"
 
 
+class WallMode(StrEnum):
+    """When a signer's entry (first name, city, country, message) reaches the public wall."""
+
+    APPROVE = "approve"  # only once an organiser approved it
+    SHOW = "show"  # at once, until an organiser hides it: for low-risk campaigns
+
+
 class OutboxKind(StrEnum):
     """What an outbox row asks the mailer to deliver."""
 
@@ -100,6 +108,14 @@ class Petition(Base):
     status: Mapped[str] = mapped_column(String(10), default=PetitionStatus.OPEN)
     closes_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Whether a signer who does not choose is named on the list handed to the addressee.
+    named_default: Mapped[bool] = mapped_column(default=False, server_default=false())
+    wall_mode: Mapped[str] = mapped_column(
+        String(10), default=WallMode.APPROVE, server_default=WallMode.APPROVE.value
+    )
+    # Who holds the signers' data, for the privacy notice.
+    organiser_name: Mapped[str | None] = mapped_column(String(120))
+    organiser_contact: Mapped[str | None] = mapped_column(String(200))
 
     def text(self, locale: str) -> dict[str, str]:
         """Return the petition's text in `locale`, field by field falling back."""
@@ -164,16 +180,23 @@ class Signature(Base):
     country: Mapped[str] = mapped_column(String(2))
     public: Mapped[bool] = mapped_column(default=False)
     contact_consent: Mapped[bool] = mapped_column(default=False)
+    # May the list handed to the addressee carry this signer's name and city?
+    named: Mapped[bool] = mapped_column(default=False, server_default=false())
     source: Mapped[str | None] = mapped_column(String(40), index=True)
     locale: Mapped[str] = mapped_column(String(2), default="en")
     status: Mapped[str] = mapped_column(String(10), default=SignatureStatus.PENDING)
-    # Comments wait for an organiser before they reach the public wall.
+    # The wall entry's moderation (name, city and message together; the name is
+    # historical): set for every public signature, and for any with a message.
     comment_status: Mapped[str | None] = mapped_column(String(10))
     # Set when many signatures came from one network address: kept, but for review.
     flagged: Mapped[bool] = mapped_column(default=False)
     ip_key: Mapped[str | None] = mapped_column(String(64))
     emails_sent: Mapped[int] = mapped_column(default=0)
     last_email_at: Mapped[datetime | None]
+    # Set when the verification email could not be delivered (refused for good,
+    # unbuildable, or out of attempts), for organisers to see; cleared once one is.
+    email_failed_at: Mapped[datetime | None]
+    email_failure: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     verified_at: Mapped[datetime | None]
     withdrawn_at: Mapped[datetime | None]
@@ -212,11 +235,18 @@ class Signature(Base):
         return query
 
     @staticmethod
-    def wall(petition_id: int) -> Select[Signature]:
-        """Verified signers who chose to be shown, newest first."""
+    def wall(petition: Petition) -> Select[Signature]:
+        """Verified signers who chose to be shown and whose entry may be, newest first.
+
+        An entry (first name, city, country, message) waits for an organiser's
+        approval, unless the petition shows entries at once until one is hidden.
+        """
+        shown = [CommentStatus.APPROVED.value]
+        if petition.wall_mode == WallMode.SHOW:
+            shown.append(CommentStatus.PENDING.value)
         return (
-            Signature.counted(petition_id)
-            .where(Signature.public.is_(True))
+            Signature.counted(petition.id)
+            .where(Signature.public.is_(True), Signature.comment_status.in_(shown))
             .order_by(Signature.verified_at.desc(), Signature.id.desc())
         )
 

@@ -42,6 +42,19 @@ class Search:
     flagged: bool = False  # only the review queue
     comments: str | None = None  # only comments in this moderation state
 
+    def described(self) -> dict[str, Any]:
+        """Return the search for the audit log: what was filtered, never the words looked for."""
+        kind = None if not self.text else ("address" if "@" in self.text else "name")
+        return {
+            "by": kind,
+            "state": self.state,
+            "source": self.source,
+            "since": self.since.isoformat() if self.since else None,
+            "until": self.until.isoformat() if self.until else None,
+            "flagged": self.flagged or None,
+            "comments": self.comments,
+        }
+
 
 # The signature's state as an organiser sees it: invalidation overrides status.
 signature_state = case(
@@ -71,13 +84,25 @@ def matching(
     return query.order_by(Signature.created_at.desc(), Signature.id.desc())
 
 
-def page(
-    session: Session, query: Select[Any], number: int, size: int
+def browse(
+    session: Session,
+    petition: Petition,
+    search: Search,
+    rights: Rights,
+    identity_key: bytes,
+    page: tuple[int, int],
 ) -> tuple[list[Signature], int]:
-    """Return one page of `query` and how many it finds in all."""
+    """Return one page of what `search` finds and how many in all; log who looked, and for what.
+
+    Every list of signers an organiser or a partner reads is in the audit log.
+    """
+    query = matching(petition, search, rights, identity_key)
+    number, size = page
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    found = session.scalars(query.offset((number - 1) * size).limit(size)).all()
-    return list(found), int(total or 0)
+    found = list(session.scalars(query.offset((number - 1) * size).limit(size)))
+    audit.record(session, rights, "signature.search", petition.slug, total, **search.described())
+    session.commit()
+    return found, int(total or 0)
 
 
 def describe(signature: Signature, rights: Rights) -> dict[str, Any]:
@@ -96,6 +121,10 @@ def describe(signature: Signature, rights: Rights) -> dict[str, Any]:
         "signed_at": signature.created_at.isoformat(),
         "verified_at": signature.verified_at.isoformat() if signature.verified_at else None,
         "invalidation_reason": signature.invalidation_reason,
+        # The verification email could not be delivered: unless a later one is
+        # (the signer signs again), this signature cannot be confirmed.
+        "email_failed_at": failed.isoformat() if (failed := signature.email_failed_at) else None,
+        "email_failure": signature.email_failure,
         "personal_data": personal,
     }
     for field in PERSONAL_FIELDS:
@@ -131,7 +160,7 @@ def find(session: Session, signature_id: int, rights: Rights) -> Signature:
     # The row lock makes an organiser's change and a signer's verify or
     # withdraw take turns, so the count moves exactly once for each.
     signature = session.get(Signature, signature_id, with_for_update=True)
-    if signature is None or not rights.may_see_source(signature.source):
+    if signature is None or not rights.is_organiser:  # partners change nothing
         raise SignatureNotFound(signature_id)
     return signature
 
@@ -168,12 +197,38 @@ def clear_flag(signature: Signature) -> bool:
 
 
 def moderate_comment(signature: Signature, decision: str) -> None:
-    """Approve a comment for the public wall, or keep it off."""
+    """Approve a signer's wall entry (name, city, message together), or keep it off."""
     if decision not in COMMENT_DECISIONS:
         raise InvalidAction("the decision must be approved or rejected")
-    if not signature.comment:
-        raise InvalidAction("this signature has no comment")
+    if signature.comment_status is None:
+        raise InvalidAction("this signature has no entry for the wall")
     signature.comment_status = decision
+
+
+def decide_many(
+    session: Session,
+    petition: Petition,
+    ids: list[int],
+    decision: str,
+    rights: Rights,
+) -> int:
+    """Approve or reject many pending wall entries of one petition at once; return how many."""
+    if decision not in COMMENT_DECISIONS:
+        raise InvalidAction("the decision must be approved or rejected")
+    chosen = session.scalars(
+        select(Signature)
+        .where(
+            Signature.petition_id == petition.id,
+            Signature.id.in_(ids),
+            Signature.comment_status == CommentStatus.PENDING,
+        )
+        .with_for_update()
+    ).all()
+    for signature in chosen:
+        signature.comment_status = decision
+    audit.record(session, rights, f"comment.{decision}", petition.slug, len(chosen))
+    session.commit()
+    return len(chosen)
 
 
 def _reason(reason: str) -> str:
@@ -191,7 +246,7 @@ def _session_of(signature: Signature) -> Session:
 
 def tallies(session: Session, rights: Rights) -> dict[int, dict[str, int]]:
     """Return, per petition id, how many signatures are in each state (within `rights`)."""
-    query = rights.scope(select(Signature.petition_id, signature_state, func.count()))
+    query = rights.share(select(Signature.petition_id, signature_state, func.count()))
     counts: dict[int, dict[str, int]] = {}
     for petition_id, state, n in session.execute(
         query.group_by(Signature.petition_id, signature_state)
@@ -202,7 +257,7 @@ def tallies(session: Session, rights: Rights) -> dict[int, dict[str, int]]:
 
 def queues(session: Session, petition: Petition, rights: Rights) -> dict[str, int]:
     """Return how much waits for an organiser: flagged signatures and pending comments."""
-    base = rights.scope(select(func.count()).where(Signature.petition_id == petition.id))
+    base = rights.share(select(func.count()).where(Signature.petition_id == petition.id))
     flagged = base.where(Signature.flagged.is_(True), Signature.invalidated_at.is_(None))
     comments = base.where(
         Signature.comment_status == CommentStatus.PENDING,

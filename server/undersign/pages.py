@@ -9,10 +9,11 @@ from functools import partial
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, jsonify, make_response, render_template, request, send_from_directory
+from flask import Blueprint, jsonify, render_template, request, send_from_directory
 from flask.typing import ResponseReturnValue
 
-from undersign import charts, counting, i18n, partners, petitions, signing, tokens
+from undersign import charts, counting, i18n, petitions, signing, tokens
+from undersign.api import params
 from undersign.cache import get_cache
 from undersign.config import settings
 from undersign.db import get_session
@@ -136,13 +137,10 @@ def embed_page(slug: str) -> ResponseReturnValue:
     """The widget as a page of its own, for partner sites that allow no third-party script."""
     locale, source = request_locale(), _partner_source()
     context = _petition_page(slug, locale)
-    response = make_response(
-        render("embed.html", locale, form={"source": source}, errors={}, source=source, **context)
+    # Which sites may frame it (the partner's) is in headers.py, with every page's headers.
+    return render(
+        "embed.html", locale, form={"source": source}, errors={}, source=source, **context
     )
-    policy = partners.frame_ancestors(get_session(), source)
-    if policy:
-        response.headers["Content-Security-Policy"] = policy
-    return response
 
 
 @bp.post("/p/<slug>")
@@ -154,7 +152,7 @@ def sign_page(slug: str) -> ResponseReturnValue:
     context = _petition_page(slug, locale)
     try:
         signature = parse_signature(form, default_locale=locale)
-        signing.sign(get_session(), slug, signature, settings=settings(), ip=request.remote_addr)
+        signing.sign(get_session(), slug, signature, settings=settings(), client=params.client())
     except (InvalidFields, signing.PetitionClosed) as refused:
         problems = refused.fields if isinstance(refused, InvalidFields) else {}
         status = 422 if isinstance(refused, InvalidFields) else 409

@@ -15,7 +15,7 @@ from undersign import audit, counting
 from undersign.auth import Rights
 from undersign.cache import Cache
 from undersign.i18n import LOCALES
-from undersign.models import CommentStatus, Petition, PetitionStatus, Signature
+from undersign.models import Petition, PetitionStatus, Signature, WallMode
 from undersign.validation import check_characters
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
@@ -59,11 +59,16 @@ def create(
     goal: int | None = None,
     closes_at: datetime | None = None,
     default_locale: str = "en",
+    **policy: Any,
 ) -> Petition:
-    """Add a petition with its count shards, log who did it, and commit."""
+    """Add a petition with its count shards, log who did it, and commit.
+
+    `policy`: named_default, wall_mode, organiser_name, organiser_contact (see Petition).
+    """
     if not SLUG.fullmatch(slug):
         raise InvalidPetition("the slug must be lowercase letters, digits and hyphens")
     _check(texts, goal, default_locale)
+    _check_policy(policy)
     if session.scalar(select(Petition.id).where(Petition.slug == slug)) is not None:
         raise InvalidPetition(f"a petition called {slug!r} exists already")
     petition = Petition(
@@ -72,6 +77,7 @@ def create(
         goal=goal,
         closes_at=closes_at,
         default_locale=default_locale,
+        **policy,
     )
     session.add(petition)
     session.flush()
@@ -92,12 +98,16 @@ def edit(
     goal: int | None,
     closes_at: datetime | None,
     default_locale: str,
+    **policy: Any,
 ) -> None:
     """Change what an organiser may change after creation, log it, and commit.
 
     The slug stays: links in emails and on partner sites depend on it.
     """
     _check(texts, goal, default_locale)
+    _check_policy(policy)
+    for name, value in policy.items():
+        setattr(petition, name, value)
     petition.texts = _known_fields(texts)
     petition.default_locale = default_locale
     petition.goal = goal
@@ -128,6 +138,21 @@ def _check(texts: dict[str, dict[str, str]], goal: int | None, default_locale: s
             _check_text(f"{locale} {field}", fields.get(field, ""), most, field == "body")
 
 
+POLICY = ("named_default", "wall_mode", "organiser_name", "organiser_contact")
+
+
+def _check_policy(policy: dict[str, Any]) -> None:
+    unknown = set(policy) - set(POLICY)
+    if unknown:
+        raise InvalidPetition(f"unknown settings: {', '.join(sorted(unknown))}")
+    if "wall_mode" in policy and policy["wall_mode"] not in tuple(WallMode):
+        raise InvalidPetition("the wall's mode must be approve or show")
+    for name, most in (("organiser_name", 120), ("organiser_contact", 200)):
+        value = policy.get(name)
+        if value is not None:
+            _check_text(name.replace("_", " "), value, most, multiline=False)
+
+
 def _check_text(name: str, value: str, most: int, multiline: bool) -> None:
     if len(value) > most:
         raise InvalidPetition(f"the {name} must be at most {most} characters")
@@ -153,13 +178,14 @@ def describe(petition: Petition, locale: str, signature_count: int) -> dict[str,
         "status": petition.status,
         "closes_at": petition.closes_at.isoformat() if petition.closes_at else None,
         "locales": sorted(petition.texts),
+        "named_default": petition.named_default,
     }
 
 
 def wall(session: Session, petition: Petition, page: int, per_page: int) -> dict[str, Any]:
     """Return one page of the public wall: first name, place and approved comment only."""
     rows = session.scalars(
-        Signature.wall(petition.id).offset((page - 1) * per_page).limit(per_page + 1)
+        Signature.wall(petition).offset((page - 1) * per_page).limit(per_page + 1)
     ).all()
     return {
         "signatures": [_wall_entry(s) for s in rows[:per_page]],
@@ -174,9 +200,7 @@ def _wall_entry(signature: Signature) -> dict[str, Any]:
         "first_name": signature.name.split()[0] if signature.name.strip() else "",
         "country": signature.country,
         "city": signature.city,
-        "comment": signature.comment
-        if signature.comment_status == CommentStatus.APPROVED
-        else None,
+        "comment": signature.comment,  # the wall's query let only a shown entry through
         "signed_at": signature.verified_at.isoformat() if signature.verified_at else None,
     }
 
@@ -201,7 +225,7 @@ def stats(session: Session, petition: Petition, rights: Rights | None = None) ->
     """
     counted_query = Signature.counted(petition.id)
     if rights is not None:
-        counted_query = rights.scope(counted_query)
+        counted_query = rights.share(counted_query)
     counted = counted_query.subquery()
 
     def grouped(column: Any) -> list[tuple[Any, int]]:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
+import subprocess
 import tempfile
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,6 +17,8 @@ from gunicorn.app.base import BaseApplication
 
 from undersign import logs
 from undersign.config import METRICS_DIR
+
+log = logging.getLogger(__name__)
 
 
 class _Undersign(BaseApplication):  # type: ignore[misc]
@@ -88,3 +94,73 @@ def prepare_metrics_dir() -> Path | None:
 def remove_metrics_dir(made: Path | None) -> None:
     if made is not None:
         shutil.rmtree(made, ignore_errors=True)
+
+
+class Supervisor:
+    """Keep one child process running beside gunicorn: start it again whenever it dies.
+
+    A pause comes before each restart, doubling from `first_pause` up to
+    `longest_pause` while the child keeps dying young, so that a mailer that
+    cannot start (no database yet) does not spin; one that ran for
+    `longest_pause` or more is restarted after the first pause again.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        command: list[str],
+        first_pause: float = 1.0,
+        longest_pause: float = 60.0,
+    ) -> None:
+        self.name, self.command = name, command
+        self.first_pause, self.longest_pause = first_pause, longest_pause
+        self.process: subprocess.Popen[bytes] | None = None
+        self._stopping = threading.Event()
+        # Held while a child starts or is stopped, so `stop` never misses one.
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._watch, name=f"{name}-supervisor", daemon=True)
+
+    def start(self) -> Supervisor:
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 30) -> None:
+        """Stop watching, then end the child: politely, then for good after `timeout`."""
+        with self._lock:
+            self._stopping.set()
+            process = self.process
+        if process is not None:
+            process.terminate()
+            try:
+                process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self._thread.join(timeout)
+
+    def _watch(self) -> None:
+        pause = self.first_pause
+        while True:
+            started = time.monotonic()
+            ended = self._run_child()
+            if self._stopping.is_set():
+                return
+            if time.monotonic() - started >= self.longest_pause:
+                pause = self.first_pause  # it had run well: no sign of a crash loop
+            log.error("%s %s; starting it again in %.0f s", self.name, ended, pause)
+            self._stopping.wait(pause)
+            pause = min(pause * 2, self.longest_pause)
+
+    def _run_child(self) -> str:
+        """Start the child and wait for it to end; return what became of it."""
+        with self._lock:
+            if self._stopping.is_set():
+                return "stopped"
+            try:
+                process = self.process = subprocess.Popen(self.command)  # noqa: S603  # our own
+            except OSError as error:  # out of memory or processes: try again later
+                return f"could not start ({type(error).__name__})"
+        log.info("%s started (pid %d)", self.name, process.pid)
+        # gunicorn's arbiter reaps every child of this process: when it comes
+        # first, wait() still returns, with a status of 0.
+        return f"(pid {process.pid}) ended with status {process.wait()}"

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 from sqlalchemy import Integer, Select, Table, bindparam, delete, func, insert, literal, select
 from sqlalchemy.exc import IntegrityError
@@ -18,6 +19,7 @@ from undersign.models import (
     CommentStatus,
     OutboxKind,
     OutboxMessage,
+    Partner,
     Petition,
     Signature,
     SignatureStatus,
@@ -46,6 +48,14 @@ class SignatureWithdrawn(Exception):
 
 
 @dataclass(frozen=True)
+class Client:
+    """Where a signature came from: the network address, and the page (Origin) it was sent on."""
+
+    ip: str | None
+    origin: str | None = None
+
+
+@dataclass(frozen=True)
 class Verified:
     petition_slug: str
     signature_count: int
@@ -65,7 +75,7 @@ def sign(
     data: SignatureInput,
     *,
     settings: Settings,
-    ip: str | None,
+    client: Client,
     now: datetime | None = None,
 ) -> None:
     """Take a signature and queue its verification email, or re-send to one already pending.
@@ -75,6 +85,7 @@ def sign(
     """
     now = now or utcnow()
     identity_key = settings.identity_key
+    ip = client.ip
     ip_key = identity.address_key(identity_key, ip) if ip else None
     threshold = settings.shared_address_threshold
     petition, crowded = _petition_and_crowding(session, slug, ip_key, threshold, now)
@@ -82,6 +93,8 @@ def sign(
         raise PetitionClosed(slug)
     if data.is_bot:
         return
+    if not _may_claim(session, data.source, client.origin, settings.base_url):
+        data = replace(data, source=None)  # counted, but as no partner's
     petition_id = petition.id
     email_key = identity.email_key(identity_key, data.email)
     values = {
@@ -106,6 +119,25 @@ def sign(
     session.commit()
 
 
+def _may_claim(session: Session, source: str | None, origin: str | None, base_url: str) -> bool:
+    """Tell whether a browser on `origin` may say a partner collected this signature.
+
+    A partner that named its sites may have signatures counted as its own only
+    from them (or from our own pages, where its embed lives); without this any
+    site could use a partner's code. No Origin (a script, not a browser): nothing
+    to judge by.
+    """
+    if source is None or origin is None or origin == _origin_of(base_url):
+        return True
+    allowed = session.scalar(select(Partner.allowed_origins).where(Partner.code == source))
+    return not allowed or origin.rstrip("/") in allowed
+
+
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def _signer_values(data: SignatureInput, now: datetime) -> dict[str, Any]:
     """Return what a (new or renewed) signature holds from its form, pending its first email."""
     return {
@@ -114,7 +146,7 @@ def _signer_values(data: SignatureInput, now: datetime) -> dict[str, Any]:
         "postcode": data.postcode,
         "city": data.city,
         "comment": data.comment,
-        "comment_status": CommentStatus.PENDING if data.comment else None,
+        "comment_status": CommentStatus.PENDING if data.public or data.comment else None,
         "country": data.country,
         "public": data.public,
         "contact_consent": data.contact_consent,

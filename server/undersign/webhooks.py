@@ -1,20 +1,24 @@
 """Webhooks: each verified signature POSTed to a partner's or a petition's endpoint, signed.
 
 Deliveries ride the outbox, like emails: written in the transaction that
-verifies, claimed by the mailer, retried with the same backoff, and built
-when they are sent, so a signature withdrawn meanwhile is never delivered.
+verifies, claimed by the mailer's webhook loop (apart from the emails, so a slow
+endpoint never delays one), retried with the same backoff, and built when they
+are sent, so a signature withdrawn meanwhile is never delivered.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import json
 import logging
 import secrets
+import threading
 import time
 import urllib.error
 import urllib.request
+from collections import deque
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,7 +35,8 @@ log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Undersign-Signature"
 TIMESTAMP_HEADER = "X-Undersign-Timestamp"
-TIMEOUT_SECONDS = 10
+# Short: a slow endpoint holds back only the deliveries behind it, never an email.
+TIMEOUT_SECONDS = 5
 
 
 class InvalidWebhook(ValueError):
@@ -153,42 +158,85 @@ def post(url: str, secret: str, body: bytes) -> None:
         pass
 
 
-def deliver(sessions: sessionmaker[Session], claims: list[outbox.Claim], now: datetime) -> int:
-    """Send claimed webhook deliveries one by one; failures wait and are tried again."""
-    delivered, finished = 0, []
-    for claim in claims:
-        with sessions() as session:
-            signature = session.get(Signature, claim.signature_id or 0)
-            webhook = session.get(Webhook, claim.webhook_id or 0)
-            if signature is None or webhook is None or not signature.counts:
-                finished.append(claim.id)  # withdrawn, invalidated or unhooked meanwhile
-                continue
-            url, secret, body = webhook.url, webhook.secret, payload(webhook, signature)
-        try:
-            post(url, secret, body)
-        except urllib.error.HTTPError as error:
-            if 400 <= error.code < 500 and error.code not in (408, 429):
-                log.warning(
-                    "webhook %s refused delivery %s (%s)", claim.webhook_id, claim.id, error.code
-                )
-                finished.append(claim.id)
-            else:
-                _later(sessions, claim, f"HTTP {error.code}", now)
-            continue
-        except (urllib.error.URLError, OSError) as error:
-            _later(sessions, claim, type(error).__name__, now)
-            continue
-        delivered += 1
-        finished.append(claim.id)
-    outbox.done(sessions, finished)
+class EndpointFailed(Exception):
+    """The endpoint did not take a delivery (unreachable, too slow, 5xx, 408, 429): later."""
+
+
+def deliver(
+    sessions: sessionmaker[Session],
+    claims: list[outbox.Claim],
+    now: datetime,
+    stop: threading.Event,
+) -> int:
+    """Send claimed deliveries one by one; return how many were taken.
+
+    Each is done the moment its endpoint took it. An endpoint that fails holds
+    back all its deliveries with the failed one's backoff, so that a dead one
+    costs one timeout per backoff, not one for each delivery waiting for it.
+    """
+    waiting = deque(claims)
+    in_hand: outbox.Claim | None = None
+    stop_at = time.monotonic() + outbox.WORK_SECONDS
+    delivered = 0
+    try:
+        while waiting and time.monotonic() < stop_at and not stop.is_set():
+            in_hand = waiting.popleft()
+            try:
+                delivered += _deliver_one(sessions, in_hand)
+            except EndpointFailed as failure:
+                waiting = _hold_endpoint(sessions, in_hand, str(failure), waiting, now)
+            in_hand = None
+    except Exception:
+        # Unforeseen: the delivery in hand waits its backoff (and is given up at
+        # last), so that one that breaks the round cannot come first for ever.
+        if in_hand is not None:
+            outbox.retry_later(sessions, [in_hand], "unexpected error", now)
+        raise
+    finally:
+        # Time up, told to stop, or broken off: the rest are due again at once.
+        outbox.give_back(sessions, waiting, now)
     return delivered
 
 
-def _later(
-    sessions: sessionmaker[Session], claim: outbox.Claim, reason: str, now: datetime
-) -> None:
+def _deliver_one(sessions: sessionmaker[Session], claim: outbox.Claim) -> int:
+    """POST one delivery and forget it; return 1 if the endpoint took it."""
+    with sessions() as session:
+        signature = session.get(Signature, claim.signature_id or 0)
+        webhook = session.get(Webhook, claim.webhook_id or 0)
+        if signature is None or webhook is None or not signature.counts:
+            outbox.done(sessions, [claim.id])  # withdrawn, invalidated or unhooked meanwhile
+            return 0
+        url, secret, body = webhook.url, webhook.secret, payload(webhook, signature)
+    try:
+        post(url, secret, body)
+    except urllib.error.HTTPError as error:
+        if not 400 <= error.code < 500 or error.code in (408, 429):
+            raise EndpointFailed(f"HTTP {error.code}") from None
+        log.warning("webhook %s refused delivery %s (%s)", claim.webhook_id, claim.id, error.code)
+        outbox.done(sessions, [claim.id])
+        return 0
+    except (OSError, http.client.HTTPException, ValueError) as error:
+        # Unreachable, timed out (URLError, TimeoutError), or answering nonsense.
+        raise EndpointFailed(type(error).__name__) from None
+    outbox.done(sessions, [claim.id])
+    return 1
+
+
+def _hold_endpoint(
+    sessions: sessionmaker[Session],
+    claim: outbox.Claim,
+    reason: str,
+    waiting: deque[outbox.Claim],
+    now: datetime,
+) -> deque[outbox.Claim]:
+    """Put a failed delivery back, and its endpoint's others with it; return the rest."""
     log.warning(
         "webhook %s unreachable (%s); delivery %s waits", claim.webhook_id, reason, claim.id
     )
     for given_up in outbox.retry_later(sessions, [claim], reason, now):
         log.error("webhook delivery %s given up after %d attempts", given_up.id, given_up.attempts)
+    if claim.webhook_id is not None:
+        theirs = [other for other in waiting if other.webhook_id == claim.webhook_id]
+        until = now + outbox.backoff(claim.attempts)
+        outbox.hold_webhook(sessions, claim.webhook_id, until, theirs)
+    return deque(other for other in waiting if other.webhook_id != claim.webhook_id)

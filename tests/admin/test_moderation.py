@@ -101,32 +101,63 @@ def test_the_review_queue_holds_signatures_from_a_crowded_address(
     assert crowd.count() == 3
 
 
-def test_a_comment_reaches_the_public_wall_only_once_approved(signer, organiser):
+def test_nothing_reaches_the_public_wall_before_an_organiser_approves_it(signer, organiser):
+    # Name and city included: an employer reading the wall learns nothing unapproved.
     signer.sign_and_confirm("ana@example.org", name="Ana Lee", public=True, comment="Solidarity!")
     signer.sign_and_confirm("bo@example.org", name="Bo Kim", public=True, comment="=HYPERLINK()")
+    signer.sign_and_confirm("cem@example.org", name="Cem Ak", city="Satpayev", public=True)
 
     def wall():
         entries = signer.client.get("/api/v1/petitions/test-petition/signatures").json
-        return {e["first_name"]: e["comment"] for e in entries["signatures"]}
+        return {e["first_name"]: (e["city"], e["comment"]) for e in entries["signatures"]}
 
-    assert wall() == {"Ana": None, "Bo": None}
+    assert wall() == {}
+    page = signer.client.get("/p/test-petition").text
+    assert "Ana" not in page and "Satpayev" not in page
     queue = organiser.get("/petitions/test-petition/comments").json["signatures"]
-    assert sorted(s["comment"] for s in queue) == ["=HYPERLINK()", "Solidarity!"]
-    ids = {s["comment"]: s["id"] for s in queue}
-    assert (
-        organiser.post(
-            f"/signatures/{ids['Solidarity!']}/comment", {"decision": "approved"}
-        ).status_code
-        == 200
-    )
-    organiser.post(f"/signatures/{ids['=HYPERLINK()']}/comment", {"decision": "rejected"})
-    assert wall() == {"Ana": "Solidarity!", "Bo": None}
-    assert organiser.get("/petitions/test-petition/comments").json["total"] == 0
+    assert sorted(s["name"] for s in queue) == ["Ana Lee", "Bo Kim", "Cem Ak"]
+    ids = {s["name"]: s["id"] for s in queue}
+    approved = organiser.post(f"/signatures/{ids['Ana Lee']}/comment", {"decision": "approved"})
+    assert approved.status_code == 200
+    organiser.post(f"/signatures/{ids['Bo Kim']}/comment", {"decision": "rejected"})
+    assert wall() == {"Ana": (None, "Solidarity!")}
+    assert organiser.get("/petitions/test-petition/comments").json["total"] == 1
     rejected = organiser.get("/petitions/test-petition/comments", status="rejected").json
     assert [s["name"] for s in rejected["signatures"]] == ["Bo Kim"]
 
 
-def test_a_signature_without_a_comment_cannot_be_moderated(signer, organiser):
+def test_many_entries_are_approved_at_once(signer, organiser):
+    for n in range(3):
+        signer.sign_and_confirm(f"p{n}@example.org", name=f"Name{n} X", public=True)
+    queue = organiser.get("/petitions/test-petition/comments").json["signatures"]
+    ids = [s["id"] for s in queue]
+    answer = organiser.post(
+        "/petitions/test-petition/comments", {"ids": ids, "decision": "approved"}
+    )
+    assert answer.json == {"decided": 3}
+    wall = signer.client.get("/api/v1/petitions/test-petition/signatures").json["signatures"]
+    assert sorted(e["first_name"] for e in wall) == ["Name0", "Name1", "Name2"]
+    # Only pending entries of this petition: deciding again changes nothing.
+    again = organiser.post(
+        "/petitions/test-petition/comments", {"ids": ids, "decision": "rejected"}
+    )
+    assert again.json == {"decided": 0}
+    bad = organiser.post("/petitions/test-petition/comments", {"ids": [], "decision": "approved"})
+    assert bad.status_code == 422
+
+
+def test_a_petition_may_show_entries_at_once_and_hide_them_after(signer, organiser):
+    organiser.patch("/petitions/test-petition", {"wall_mode": "show"})
+    signer.sign_and_confirm("ana@example.org", name="Ana Lee", public=True, comment="Hold on!")
+    wall = "/api/v1/petitions/test-petition/signatures"
+    assert [e["comment"] for e in signer.client.get(wall).json["signatures"]] == ["Hold on!"]
+    (entry,) = organiser.get("/petitions/test-petition/comments").json["signatures"]
+    organiser.post(f"/signatures/{entry['id']}/comment", {"decision": "rejected"})
+    assert signer.client.get(wall).json["signatures"] == []
+    assert organiser.patch("/petitions/test-petition", {"wall_mode": "never"}).status_code == 422
+
+
+def test_a_signature_not_for_the_wall_cannot_be_moderated(signer, organiser):
     signer.sign_and_confirm("quiet@example.org")
     quiet = organiser.signature_id("test-petition", "quiet@example.org")
     answer = organiser.post(f"/signatures/{quiet}/comment", {"decision": "approved"})

@@ -6,8 +6,10 @@ import csv
 import io
 
 import pytest
+from sqlalchemy import select
 from undersign import auth
 from undersign.db import database
+from undersign.models import Signature
 
 ROUTES = [
     ("get", "/api/v1/admin/petitions"),
@@ -98,34 +100,54 @@ def collected(signer):
     return signer
 
 
-def test_a_partner_sees_only_its_own_signatures(collected, as_partner, organiser):
+def test_a_partner_sees_only_its_own_verified_signers_who_consented(
+    collected, as_partner, organiser
+):
+    collected.sign(email="eve@example.org", source="kz-union", contact_consent=True)  # pending
     partner = as_partner("kz-union")
     seen = partner.signatures("test-petition")
-    assert sorted(s["source"] for s in seen) == ["kz-union", "kz-union"]
-    assert len(organiser.signatures("test-petition")) == 4
+    assert [(s["email"], s["name"]) for s in seen] == [("ally@example.org", "Ally Union")]
+    assert len(organiser.signatures("test-petition")) == 5
     other = partner.get("/petitions/test-petition/signatures", source="other-org")
     assert other.status_code == 403
 
 
-def test_a_partner_sees_personal_data_only_of_signers_who_consented(collected, as_partner):
-    seen = {s["email"]: s for s in as_partner("kz-union").signatures("test-petition")}
-    assert seen["ally@example.org"]["name"] == "Ally Union"
-    hidden = seen[None]
-    assert hidden["name"] is None and hidden["city"] is None and hidden["personal_data"] is False
-    assert hidden["country"] == "KZ"
+@pytest.mark.parametrize(
+    "query",
+    [{"q": "bek@example.org"}, {"q": "B"}, {"q": "Bek"}, {"q": "eve@example.org"}, {"q": "E"}],
+)
+def test_a_partners_search_matches_nothing_it_may_not_see(collected, as_partner, query):
+    # Growing name prefixes or a guessed address must not tell a partner who signed.
+    collected.sign(
+        email="eve@example.org", name="Eve Union", source="kz-union", contact_consent=True
+    )  # never confirmed: no consent yet
+    found = as_partner("kz-union").get("/petitions/test-petition/signatures", **query)
+    assert found.status_code == 200
+    assert found.json["total"] == 0 and found.json["signatures"] == []
 
 
-def test_a_partner_export_holds_its_share_without_unconsented_personal_data(collected, as_partner):
+def test_a_partner_export_holds_only_what_it_may_read(collected, as_partner):
     partner = as_partner("kz-union")
     answer = partner.get("/petitions/test-petition/export", format="csv")
     assert answer.status_code == 200
     rows = list(csv.DictReader(io.StringIO(answer.get_data(as_text=True))))
-    assert {row["source"] for row in rows} == {"kz-union"}
-    names = sorted(row["name"] for row in rows)
-    assert names == ["", "Ally Union"]
-    assert "bek@example.org" not in answer.get_data(as_text=True)
+    assert [(row["source"], row["name"]) for row in rows] == [("kz-union", "Ally Union")]
+    assert "Bek" not in answer.get_data(as_text=True)
     refused = partner.get("/petitions/test-petition/export", source="other-org")
     assert refused.status_code == 403
+
+
+def test_every_search_is_in_the_audit_log_without_the_words_looked_for(
+    collected, as_partner, organiser
+):
+    as_partner("kz-union").get("/petitions/test-petition/signatures", q="bek@example.org")
+    organiser.get("/petitions/test-petition/signatures", q="Dan", state="verified")
+    log = organiser.get("/audit").json["entries"]
+    searches = [
+        (e["actor"], e["detail"]["by"], e["rows"]) for e in log if e["action"] == "signature.search"
+    ]
+    assert searches[:2] == [("campaign-office", "name", 1), ("partner-kz-union", "address", 0)]
+    assert "bek@" not in str(log) and "Dan" not in str(log)
 
 
 def test_a_partner_counts_only_its_share(collected, as_partner, organiser):
@@ -139,3 +161,28 @@ def test_a_partner_counts_only_its_share(collected, as_partner, organiser):
 def test_an_id_outside_the_databases_range_is_404_not_500(organiser, row):
     assert organiser.delete(f"/webhooks/{row}").status_code == 404
     assert organiser.post(f"/signatures/{row}/restore", {"reason": "x"}).status_code == 404
+
+
+def test_a_partner_code_from_a_site_the_partner_did_not_allow_is_dropped(
+    app, client, petition, organiser
+):
+    organiser.post(
+        "/partners",
+        {"code": "kz-union", "name": "Union", "allowed_origins": ["https://union.example"]},
+    )
+    body = {"name": "Ana", "country": "KZ", "source": "kz-union"}
+    sign = "/api/v1/petitions/test-petition/signatures"
+    for email, origin in [
+        ("own@example.org", "https://union.example"),  # the partner's own site
+        ("spoof@example.org", "https://owners-pr.example"),  # a site that borrows its code
+        ("here@example.org", "http://localhost"),  # our own pages (the embed)
+    ]:
+        answer = client.post(sign, json={**body, "email": email}, headers={"Origin": origin})
+        assert answer.status_code == 202  # the signer is not refused, only not credited
+    with database(app).sessions() as session:
+        sources = dict(session.execute(select(Signature.email, Signature.source)).all())
+    assert sources == {
+        "own@example.org": "kz-union",
+        "spoof@example.org": None,
+        "here@example.org": "kz-union",
+    }

@@ -6,13 +6,20 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from sqlalchemy import select
+from undersign.db import database
+from undersign.mail import outbox, worker
 from undersign.mail.worker import deliver_due
-from undersign.models import utcnow
+from undersign.models import OutboxKind, OutboxMessage, utcnow
+
+from tests.production.test_scale import wait_until
 
 
 class Receiver:
@@ -20,13 +27,24 @@ class Receiver:
 
     def __init__(self) -> None:
         self.deliveries: list[tuple[dict[str, str], bytes]] = []
+        self.requests = 0  # every POST, answered or not
         self.failures_left = 0  # answer 503 this many times first
+        # Take each request and never answer it (until `wake` is set), like a server that hangs.
+        self.hanging = False
+        self.wake = threading.Event()
         self.arrived = threading.Condition()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
+                with receiver.arrived:
+                    receiver.requests += 1
+                    receiver.arrived.notify_all()
+                    hanging = receiver.hanging
+                if hanging:
+                    receiver.wake.wait(30)
+                    return  # no answer, ever: the connection just closes
                 with receiver.arrived:
                     if receiver.failures_left:
                         receiver.failures_left -= 1
@@ -57,13 +75,27 @@ class Receiver:
             checked.append(json.loads(body))
         return checked
 
+    def wait_for_requests(self, count: int, timeout: float) -> bool:
+        with self.arrived:
+            return self.arrived.wait_for(lambda: self.requests >= count, timeout)
+
+
+@contextmanager
+def receiving() -> Iterator[Receiver]:
+    made = Receiver()
+    made.thread.start()
+    try:
+        yield made
+    finally:
+        made.wake.set()
+        made.server.shutdown()
+        made.server.server_close()
+
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    made = Receiver()
-    made.thread.start()
-    yield made
-    made.server.shutdown()
+    with receiving() as made:
+        yield made
 
 
 def hook(organiser, receiver, **owner):
@@ -140,3 +172,74 @@ def test_a_webhook_needs_a_web_address_and_one_owner(organiser, petition):
     assert ownerless.status_code == 422
     unknown = organiser.post("/webhooks", {"url": "https://crm.example.org/in", "partner": "nope"})
     assert unknown.status_code == 422
+
+
+def test_a_failing_endpoint_costs_one_try_a_round_and_holds_back_no_other(
+    app, signer, organiser, receiver
+):
+    with receiving() as healthy:
+        hook(organiser, receiver, petition="test-petition")
+        hook(organiser, healthy, petition="test-petition")
+        receiver.failures_left = 99
+        people = ["ana@example.org", "bek@example.org", "cora@example.org"]
+        for address in people:
+            signer.sign(email=address)
+        signer.deliver()
+        for address in people:
+            signer.confirm(address)
+
+        now = utcnow()
+        assert deliver_due(app, now) == 3, "the healthy endpoint gets all three"
+        assert receiver.requests == 1, "the failing one is tried once; its others wait with it"
+        assert deliver_due(app, now) == 0
+        receiver.failures_left = 0
+        assert deliver_due(app, now + outbox.backoff(1)) == 3
+        assert len(receiver.deliveries) == len(healthy.deliveries) == 3
+
+
+def webhook_deliveries(app) -> list:
+    """The deliveries still waiting: when each is due, and why the last try failed."""
+    with database(app).sessions() as session:
+        query = select(OutboxMessage.due_at, OutboxMessage.last_error).where(
+            OutboxMessage.kind == OutboxKind.WEBHOOK
+        )
+        return [tuple(row) for row in session.execute(query.order_by(OutboxMessage.id))]
+
+
+@pytest.mark.slow  # waits out one webhook timeout
+def test_an_endpoint_that_never_answers_delays_no_verification_email(
+    app, signer, smtp, organiser, receiver
+):
+    secret = hook(organiser, receiver, petition="test-petition")
+    for address in ("ana@example.org", "bek@example.org"):
+        signer.sign(email=address)
+    signer.deliver()
+    for address in ("ana@example.org", "bek@example.org"):
+        signer.confirm(address)  # each verified signature waits for the endpoint
+    receiver.hanging = True
+    stop = threading.Event()
+    mailer = threading.Thread(target=worker.run, args=(app, stop))
+    mailer.start()
+    try:
+        assert receiver.wait_for_requests(1, timeout=5), "the mailer is stuck on the endpoint"
+        started = time.monotonic()
+        signer.sign(email="cora@example.org")
+        assert len(smtp.mailbox.wait_for(3, timeout=3)) == 3, "cora's email came at once"
+        assert time.monotonic() - started < 3
+
+        # Once the POST times out, it waits its backoff, and the other delivery with it.
+        wait_until(lambda: webhook_deliveries(app)[0][1], 10, "the delivery to time out")
+        (first, error), (second, untried) = webhook_deliveries(app)
+        assert error == "TimeoutError" and untried is None
+        assert first == second > utcnow() + outbox.backoff(1) - timedelta(seconds=10)
+    finally:
+        stop.set()
+        receiver.wake.set()
+        mailer.join(15)
+    assert not mailer.is_alive()
+    assert receiver.requests == 1 and receiver.deliveries == []
+
+    receiver.hanging = False
+    assert deliver_due(app, utcnow() + outbox.backoff(1)) == 2
+    emails = [p["signature"]["email"] for p in receiver.payloads(secret)]
+    assert emails == ["ana@example.org", "bek@example.org"]

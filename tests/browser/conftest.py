@@ -222,7 +222,7 @@ def add_signers(service: Service, people: list[dict[str, Any]]) -> None:
     with database(service.app).sessions() as session:
         session.execute(
             update(Signature)
-            .where(Signature.comment.is_not(None))
+            .where(Signature.comment_status.is_not(None))
             .values(comment_status="approved")
         )
         session.commit()

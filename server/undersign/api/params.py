@@ -17,6 +17,7 @@ from typing import Any
 from flask import request
 
 from undersign.api.errors import APIError
+from undersign.signing import Client
 from undersign.validation import check_characters
 
 MAX_PAGE = 1_000_000
@@ -24,6 +25,11 @@ MAX_TOKEN = 500
 # ASCII digits only: str.isdigit() also takes "²" and "١", which int() refuses or misreads.
 DIGITS = re.compile(r"[0-9]{1,9}")
 ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def client() -> Client:
+    """Return where this request came from: its address (as ProxyFix resolved it) and Origin."""
+    return Client(ip=request.remote_addr, origin=request.headers.get("Origin"))
 
 
 def invalid(field: str, message: str) -> APIError:

@@ -101,7 +101,7 @@ def sign(slug: str) -> ResponseReturnValue:
     locale = _locale(body["locale"] if isinstance(body.get("locale"), str) else None)
     try:
         signature = parse_signature(body, default_locale=locale)
-        signing.sign(get_session(), slug, signature, settings=settings(), ip=request.remote_addr)
+        signing.sign(get_session(), slug, signature, settings=settings(), client=params.client())
     except InvalidFields as invalid:
         texts = i18n.messages(locale)["errors"]
         fields = explain(invalid.fields, texts)

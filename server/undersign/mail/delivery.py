@@ -1,14 +1,28 @@
-"""Handing messages over: to an SMTP server, or to the console in development."""
+"""Handing messages over: to an SMTP server, or to the console in development.
+
+A transport says what went wrong in one of three ways, because each asks the
+mailer for something different: `PermanentFailure` (this message, never),
+`TemporaryFailure` (this message, later) and `ServerUnavailable` (the server
+or the connection to it: every message still waiting, later).
+"""
 
 from __future__ import annotations
 
 import smtplib
 import ssl
 import sys
+from dataclasses import dataclass
 from email.message import EmailMessage
-from typing import Protocol, Self
+from email.utils import parseaddr
+from typing import NoReturn, Protocol, Self
+
+from email_validator import EmailNotValidError, validate_email
 
 from undersign.config import Settings
+
+# "Service not available, closing transmission channel": whatever command it
+# answers, the server is going away, not refusing one message.
+CLOSING = 421
 
 
 class Transport(Protocol):
@@ -18,7 +32,40 @@ class Transport(Protocol):
 
 
 class PermanentFailure(Exception):
-    """The server refused this message for good (a 5xx): trying again will not help."""
+    """This message cannot be delivered, and trying again will not help (a 5xx, an address
+    the server cannot take, a message that cannot be built)."""
+
+
+class TemporaryFailure(Exception):
+    """The server put off this message alone (a 4xx for it): try it again later."""
+
+
+class ServerUnavailable(Exception):
+    """The server is unreachable, broke off, timed out or is closing: nothing more goes now."""
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """Whom SMTP hands a message to, as the server must see it."""
+
+    recipient: str
+    needs_smtputf8: bool
+
+
+def envelope_of(message: EmailMessage) -> Envelope:
+    """Return the message's recipient in the form SMTP can carry.
+
+    A domain in another script goes as its ASCII (punycode) form, which every
+    server takes; only a local part in another script needs SMTPUTF8.
+    """
+    address = parseaddr(str(message["To"]))[1]
+    try:
+        checked = validate_email(address, check_deliverability=False)
+    except EmailNotValidError:
+        raise PermanentFailure("the address cannot be delivered to") from None
+    if checked.ascii_email is not None:
+        return Envelope(checked.ascii_email, needs_smtputf8=False)
+    return Envelope(checked.normalized, needs_smtputf8=True)
 
 
 class SMTPTransport:
@@ -32,16 +79,22 @@ class SMTPTransport:
     def __enter__(self) -> Self:
         s = self.settings
         assert s.smtp_host
-        if s.smtp_security == "tls":
-            self.connection = smtplib.SMTP_SSL(
-                s.smtp_host, s.smtp_port, timeout=self.timeout, context=ssl.create_default_context()
-            )
-        else:
-            self.connection = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=self.timeout)
-            if s.smtp_security == "starttls":
-                self.connection.starttls(context=ssl.create_default_context())
-        if s.smtp_username:
-            self.connection.login(s.smtp_username, s.smtp_password or "")
+        try:
+            if s.smtp_security == "tls":
+                context = ssl.create_default_context()
+                self.connection = smtplib.SMTP_SSL(
+                    s.smtp_host, s.smtp_port, timeout=self.timeout, context=context
+                )
+            else:
+                self.connection = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=self.timeout)
+                if s.smtp_security == "starttls":
+                    self.connection.starttls(context=ssl.create_default_context())
+            self.connection.ehlo_or_helo_if_needed()  # what it offers (SMTPUTF8) is known now
+            if s.smtp_username:
+                self.connection.login(s.smtp_username, s.smtp_password or "")
+        except (smtplib.SMTPException, OSError) as error:
+            self.__exit__()
+            raise ServerUnavailable(_reason(error)) from error
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -54,18 +107,46 @@ class SMTPTransport:
 
     def send(self, message: EmailMessage) -> None:
         assert self.connection is not None
+        envelope = envelope_of(message)
+        if envelope.needs_smtputf8 and not self.connection.has_extn("smtputf8"):
+            raise PermanentFailure("the mail server takes no international address (SMTPUTF8)")
+        if not envelope.needs_smtputf8:
+            # The header as the envelope: a Unicode domain in it would be mangled otherwise.
+            message.replace_header("To", envelope.recipient)
         try:
-            self.connection.send_message(message)
+            # smtplib asks for SMTPUTF8 exactly when an address is not ASCII.
+            self.connection.send_message(message, to_addrs=[envelope.recipient])
         except smtplib.SMTPRecipientsRefused as refused:
-            codes = [code for code, _ in refused.recipients.values()]
-            if all(code >= 500 for code in codes):
-                raise PermanentFailure(f"recipient refused ({codes[0]})") from None
-            raise
-        except smtplib.SMTPResponseException as error:
-            if error.smtp_code >= 500:
-                # A 5xx for this message; the connection itself is still good.
-                raise PermanentFailure(f"refused ({error.smtp_code})") from None
-            raise
+            _refused(max(code for code, _ in refused.recipients.values()), "recipient refused")
+        except smtplib.SMTPSenderRefused as refused:
+            # The sender is the same for every message: the server's problem, not this one's.
+            raise ServerUnavailable(f"sender refused ({refused.smtp_code})") from None
+        except smtplib.SMTPDataError as error:
+            _refused(error.smtp_code, "message refused")
+        except smtplib.SMTPNotSupportedError:
+            # The recipient was checked above: it is the sender (the same for every
+            # message) that needs SMTPUTF8 here, a setting to fix, not this message.
+            raise ServerUnavailable("the sender's address needs SMTPUTF8") from None
+        except (smtplib.SMTPException, OSError) as error:
+            raise ServerUnavailable(_reason(error)) from error
+        except ValueError as error:  # it cannot be written out (UnicodeError among them)
+            reason = f"the message cannot be encoded ({type(error).__name__})"
+            raise PermanentFailure(reason) from None
+
+
+def _refused(code: int, what: str) -> NoReturn:
+    """Raise what a refusal of one message means for it: never, later, or the server is going."""
+    # Only the code is kept: the server's text may quote the address.
+    if code == CLOSING:
+        raise ServerUnavailable(f"server closing ({code})")
+    if code >= 500:
+        raise PermanentFailure(f"{what} ({code})")
+    raise TemporaryFailure(f"{what} ({code})")
+
+
+def _reason(error: Exception) -> str:
+    code = getattr(error, "smtp_code", None)
+    return f"{type(error).__name__} ({code})" if code else type(error).__name__
 
 
 class ConsoleTransport:

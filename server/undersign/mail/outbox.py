@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
@@ -10,11 +10,14 @@ from typing import cast
 from sqlalchemy import Table, delete, insert, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from undersign.models import OutboxMessage, utcnow
+from undersign.models import OutboxKind, OutboxMessage, utcnow
 
 # A claimed message is someone's for this long; if its mailer dies meanwhile,
-# another takes it over once the lease runs out.
-LEASE = timedelta(minutes=5)
+# another takes it over once the lease runs out. Short, so that a killed mailer
+# holds its unsent messages back for a minute at most: a mailer works on one
+# claim for half of it (WORK_SECONDS) and gives back what it has not reached.
+LEASE = timedelta(minutes=1)
+WORK_SECONDS = LEASE.total_seconds() / 2
 MAX_ATTEMPTS = 20  # with the backoff below, a bit more than half a day of trying
 
 
@@ -27,8 +30,14 @@ class Claim:
     id: int
     kind: str
     signature_id: int | None
-    attempts: int
+    attempts: int  # this one included
+    leased_until: datetime
     webhook_id: int | None = None
+
+    @property
+    def last_try(self) -> bool:
+        """Is this the last attempt: if it fails, the message is given up?"""
+        return self.attempts >= MAX_ATTEMPTS
 
 
 def enqueue(
@@ -43,25 +52,31 @@ def enqueue(
     session.execute(NEW_MESSAGE, {**values, "due_at": now or utcnow()})
 
 
-def claim(sessions: sessionmaker[Session], now: datetime, limit: int) -> list[Claim]:
-    """Lease up to `limit` due messages to this mailer.
+def claim(
+    sessions: sessionmaker[Session], now: datetime, limit: int, kinds: Collection[str]
+) -> list[Claim]:
+    """Lease up to `limit` due messages of `kinds` to this mailer.
 
-    SKIP LOCKED lets several mailers claim at once on PostgreSQL without ever
-    taking the same row; SQLite runs one writer at a time, which serialises them.
+    Emails and webhooks are claimed apart, so that a slow endpoint never holds
+    an email back. SKIP LOCKED lets several mailers claim at once on PostgreSQL
+    without ever taking the same row; SQLite runs one writer at a time, which
+    serialises them.
     """
+    leased_until = now + LEASE
     with sessions.begin() as session:
-        rows = session.scalars(
-            OutboxMessage.due(now).limit(limit).with_for_update(skip_locked=True)
-        ).all()
+        query = OutboxMessage.due(now).where(OutboxMessage.kind.in_(kinds))
+        rows = session.scalars(query.limit(limit).with_for_update(skip_locked=True)).all()
         claims = [
-            Claim(row.id, row.kind, row.signature_id, row.attempts + 1, row.webhook_id)
+            Claim(
+                row.id, row.kind, row.signature_id, row.attempts + 1, leased_until, row.webhook_id
+            )
             for row in rows
         ]
         if claims:
             session.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.id.in_([c.id for c in claims]))
-                .values(due_at=now + LEASE, attempts=OutboxMessage.attempts + 1)
+                .values(due_at=leased_until, attempts=OutboxMessage.attempts + 1)
             )
     return claims
 
@@ -71,7 +86,12 @@ def done(sessions: sessionmaker[Session], ids: Iterable[int]) -> None:
     ids = list(ids)
     if ids:
         with sessions.begin() as session:
-            session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(ids)))
+            drop(session, ids)
+
+
+def drop(session: Session, ids: Iterable[int]) -> None:
+    """Forget messages in the caller's transaction (given up, with what records it)."""
+    session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(list(ids))))
 
 
 def retry_later(
@@ -81,9 +101,9 @@ def retry_later(
     given_up = []
     with sessions.begin() as session:
         for claim in claims:
-            if claim.attempts >= MAX_ATTEMPTS:
+            if claim.last_try:
                 given_up.append(claim)
-                session.execute(delete(OutboxMessage).where(OutboxMessage.id == claim.id))
+                drop(session, [claim.id])
                 continue
             session.execute(
                 update(OutboxMessage)
@@ -91,6 +111,51 @@ def retry_later(
                 .values(due_at=now + backoff(claim.attempts), last_error=error[:200])
             )
     return given_up
+
+
+def give_back(sessions: sessionmaker[Session], claims: Collection[Claim], due: datetime) -> None:
+    """Return claimed messages that were never tried: due at `due`, the claim's attempt undone.
+
+    A mailer that stops early (its time is up, the database or a bug broke its
+    round) gives back at once what it had not reached, instead of holding it
+    for the rest of the lease.
+    """
+    if claims:
+        with sessions.begin() as session:
+            _give_back(session, claims, due)
+
+
+def _give_back(session: Session, claims: Collection[Claim], due: datetime) -> None:
+    for leased_until in {claim.leased_until for claim in claims}:
+        ids = [claim.id for claim in claims if claim.leased_until == leased_until]
+        session.execute(
+            update(OutboxMessage)
+            # Still ours only while the lease we took is on it: a row another
+            # mailer has claimed since must not become due again under it.
+            .where(OutboxMessage.id.in_(ids), OutboxMessage.due_at == leased_until)
+            .values(due_at=due, attempts=OutboxMessage.attempts - 1)
+        )
+
+
+def hold_webhook(
+    sessions: sessionmaker[Session], webhook_id: int, until: datetime, ours: Collection[Claim]
+) -> None:
+    """Keep every delivery to one endpoint back until `until`, untried: ours and those due.
+
+    After one delivery to an endpoint failed, trying the others now would only
+    wait out the same timeout for each; they follow the first one's backoff.
+    """
+    with sessions.begin() as session:
+        _give_back(session, ours, until)
+        session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.kind == OutboxKind.WEBHOOK,
+                OutboxMessage.webhook_id == webhook_id,
+                OutboxMessage.due_at < until,
+            )
+            .values(due_at=until)
+        )
 
 
 def backoff(attempts: int) -> timedelta:

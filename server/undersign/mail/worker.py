@@ -1,67 +1,122 @@
-"""The mailer: a plain loop that claims due messages, sends them, and records the outcome."""
+"""The mailer: plain loops that claim due messages, deliver them, and record each outcome.
+
+Emails and webhooks have a loop each (webhooks in a thread of their own), so an
+endpoint that never answers cannot hold back anyone's verification email.
+Each message's outcome is recorded as soon as it is known: a mailer that dies
+mid-batch sends at most the message in hand twice, and one message's failure
+is that message's alone.
+"""
 
 from __future__ import annotations
 
 import logging
-import smtplib
 import threading
+import time
+from collections import deque
+from collections.abc import Callable
 from datetime import datetime
 
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from undersign import config, webhooks
 from undersign.config import Settings
 from undersign.db import database
 from undersign.mail import messages, outbox
-from undersign.mail.delivery import PermanentFailure, Transport, transport_for
+from undersign.mail.delivery import (
+    PermanentFailure,
+    ServerUnavailable,
+    TemporaryFailure,
+    Transport,
+    transport_for,
+)
 from undersign.metrics import MAIL_FAILURES, MAIL_SENT
 from undersign.models import OutboxKind, Signature, SignatureStatus, utcnow
 
 log = logging.getLogger(__name__)
 
 BATCH = 100
+# Each webhook may take its whole timeout: a smaller batch keeps a round short.
+WEBHOOK_BATCH = 20
 IDLE_SECONDS = 1.0
+EMAILS = (OutboxKind.VERIFY,)
+WEBHOOKS = (OutboxKind.WEBHOOK,)
 
 
 def deliver_due(app: Flask, now: datetime | None = None, transport: Transport | None = None) -> int:
-    """Send one batch of due messages (emails and webhooks); return how many went out."""
+    """Send one batch of due emails, then one of due webhooks; return how many went out."""
+    return deliver_emails(app, now, transport) + deliver_webhooks(app, now)
+
+
+def deliver_emails(
+    app: Flask,
+    now: datetime | None = None,
+    transport: Transport | None = None,
+    stop: threading.Event | None = None,
+) -> int:
+    """Send one batch of due emails over one connection; return how many went out."""
     now = now or utcnow()
     sessions = database(app).sessions
-    claims = outbox.claim(sessions, now, BATCH)
-    hooks = [claim for claim in claims if claim.kind == OutboxKind.WEBHOOK]
-    emails = [claim for claim in claims if claim.kind != OutboxKind.WEBHOOK]
-    delivered = webhooks.deliver(sessions, hooks, now) if hooks else 0
-    if emails:
-        delivered += _send_emails(app, emails, now, transport)
-    return delivered
+    claims = outbox.claim(sessions, now, BATCH, EMAILS)
+    if not claims:
+        return 0
+    return _send_emails(app, claims, now, transport, stop or threading.Event())
+
+
+def deliver_webhooks(
+    app: Flask, now: datetime | None = None, stop: threading.Event | None = None
+) -> int:
+    """POST one batch of due webhook deliveries; return how many were taken."""
+    now = now or utcnow()
+    sessions = database(app).sessions
+    claims = outbox.claim(sessions, now, WEBHOOK_BATCH, WEBHOOKS)
+    if not claims:
+        return 0
+    return webhooks.deliver(sessions, claims, now, stop or threading.Event())
 
 
 def _send_emails(
-    app: Flask, claims: list[outbox.Claim], now: datetime, transport: Transport | None
+    app: Flask,
+    claims: list[outbox.Claim],
+    now: datetime,
+    transport: Transport | None,
+    stop: threading.Event,
 ) -> int:
-    """Send the claimed emails over one connection; put back what the server did not take."""
+    """Send the claimed emails one by one, recording each outcome as soon as it is known.
+
+    Only the server going away (refused connection, disconnect, timeout, 421)
+    stops the batch: then the message in hand and all that wait back off together.
+    """
     settings = config.settings(app)
     sessions = database(app).sessions
-    signatures = _signatures_of(sessions, claims)
-    finished: list[int] = []  # sent, refused for good, or no longer needed
+    waiting = deque(claims)
+    in_hand: outbox.Claim | None = None
+    stop_at = time.monotonic() + outbox.WORK_SECONDS
     sent = 0
     try:
+        signatures = _signatures_of(sessions, claims)
         with app.app_context(), transport or transport_for(settings) as connection:
-            for claim in claims:
-                signature = signatures.get(claim.signature_id or 0)
-                # A signature confirmed, withdrawn or purged meanwhile needs no email.
-                if signature is not None and signature.status == SignatureStatus.PENDING:
-                    sent += _send_one(connection, claim, signature, settings)
-                finished.append(claim.id)
-    except (smtplib.SMTPException, OSError) as error:
-        # The server is away or broke off: what was not sent waits and is tried again.
-        handled = set(finished)
-        waiting = [claim for claim in claims if claim.id not in handled]
-        _retry_later(sessions, waiting, type(error).__name__, now)
+            while waiting and time.monotonic() < stop_at and not stop.is_set():
+                in_hand = waiting.popleft()
+                signature = signatures.get(in_hand.signature_id or 0)
+                sent += _send_one(sessions, connection, in_hand, signature, settings, now)
+                in_hand = None
+    except ServerUnavailable as error:
+        _server_away(sessions, [*([in_hand] if in_hand else []), *waiting], str(error), now)
+        waiting.clear()
+    except Exception:
+        # Unforeseen, with a message in hand (or the database gone after it was
+        # sent): that one waits its backoff, so that a message that breaks the
+        # mailer cannot hold the others back for ever.
+        if in_hand is not None:
+            _retry_quietly(sessions, in_hand, "unexpected error", now)
+        raise
     finally:
-        outbox.done(sessions, finished)
+        # Time up, told to stop, or broken off: what was not tried is due again
+        # at once, for this mailer or another, instead of after the lease.
+        _give_back(sessions, list(waiting), now)
     return sent
 
 
@@ -78,38 +133,131 @@ def _signatures_of(
 
 
 def _send_one(
-    connection: Transport, claim: outbox.Claim, signature: Signature, settings: Settings
+    sessions: sessionmaker[Session],
+    connection: Transport,
+    claim: outbox.Claim,
+    signature: Signature | None,
+    settings: Settings,
+    now: datetime,
 ) -> int:
-    """Send one verification email; return 1 if it went, 0 if refused for good."""
-    try:
-        connection.send(messages.verification(signature, settings))
-    except PermanentFailure as refusal:
-        log.warning("outbox %s dropped: %s", claim.id, refusal)
-        MAIL_FAILURES.labels("refused").inc()
+    """Send one verification email and record how it went; return 1 if the server took it."""
+    # A signature confirmed, withdrawn or purged meanwhile needs no email.
+    if signature is None or signature.status != SignatureStatus.PENDING:
+        outbox.done(sessions, [claim.id])
         return 0
-    MAIL_SENT.inc()
+    try:
+        message = messages.verification(signature, settings)
+    except Exception as error:
+        # Whatever keeps this message from being made (a line break in an address
+        # stored before addresses were checked, say) will keep it so: it fails
+        # alone, for good.
+        reason = f"the message cannot be built ({type(error).__name__})"
+        _give_up(sessions, claim, reason, now, "unbuildable")
+        return 0
+    try:
+        connection.send(message)
+    except TemporaryFailure as failure:
+        _failed_for_now(sessions, claim, str(failure), now)
+        return 0
+    except PermanentFailure as failure:
+        _give_up(sessions, claim, str(failure), now, "refused")
+        return 0
+    _sent(sessions, claim, signature)
     return 1
 
 
-def _retry_later(
+def _sent(sessions: sessionmaker[Session], claim: outbox.Claim, signature: Signature) -> None:
+    # Done the moment the server took it: were the mailer to die now, this
+    # message is not sent again, nor are those before it.
+    outbox.done(sessions, [claim.id])
+    MAIL_SENT.inc()
+    if signature.email_failed_at is not None:
+        with sessions.begin() as session:
+            session.execute(
+                update(Signature)
+                .where(Signature.id == signature.id)
+                .values(email_failed_at=None, email_failure=None)
+            )
+
+
+def _failed_for_now(
+    sessions: sessionmaker[Session], claim: outbox.Claim, reason: str, now: datetime
+) -> None:
+    """This message alone was put off: it waits its own backoff, or is given up at last."""
+    if claim.last_try:
+        _give_up(sessions, claim, f"{reason}; out of attempts", now, "given_up")
+        return
+    log.info("outbox %s put off: %s", claim.id, reason)
+    MAIL_FAILURES.labels("temporary").inc()
+    outbox.retry_later(sessions, [claim], reason, now)
+
+
+def _give_up(
+    sessions: sessionmaker[Session], claim: outbox.Claim, reason: str, now: datetime, label: str
+) -> None:
+    """Drop one message and mark its signature, so organisers see why it was not confirmed."""
+    with sessions.begin() as session:
+        outbox.drop(session, [claim.id])
+        session.execute(
+            update(Signature)
+            .where(Signature.id == claim.signature_id)
+            .values(email_failed_at=now, email_failure=reason[:200])
+        )
+    # Only our own words and the server's code: its text may quote the address.
+    log.warning("outbox %s dropped at attempt %d: %s", claim.id, claim.attempts, reason)
+    MAIL_FAILURES.labels(label).inc()
+
+
+def _server_away(
     sessions: sessionmaker[Session], waiting: list[outbox.Claim], reason: str, now: datetime
 ) -> None:
+    """The server is away: every message not yet sent tries again after its backoff."""
     log.warning("mail server unavailable (%s); %d messages wait", reason, len(waiting))
-    MAIL_FAILURES.labels("temporary").inc(len(waiting))
-    for claim in outbox.retry_later(sessions, waiting, reason, now):
-        log.error("outbox %s given up after %d attempts", claim.id, claim.attempts)
-        MAIL_FAILURES.labels("given_up").inc()
+    later = [claim for claim in waiting if not claim.last_try]
+    MAIL_FAILURES.labels("temporary").inc(len(later))
+    outbox.retry_later(sessions, later, reason, now)
+    for claim in (claim for claim in waiting if claim.last_try):
+        _give_up(sessions, claim, f"{reason}; out of attempts", now, "given_up")
+
+
+def _retry_quietly(
+    sessions: sessionmaker[Session], claim: outbox.Claim, reason: str, now: datetime
+) -> None:
+    """Put one message back with its backoff, if the database lets us."""
+    try:
+        _failed_for_now(sessions, claim, reason, now)
+    except SQLAlchemyError:
+        log.warning("outbox %s could not be put back; it waits for its lease", claim.id)
+
+
+def _give_back(sessions: sessionmaker[Session], waiting: list[outbox.Claim], now: datetime) -> None:
+    """Make the messages not tried due at once, if the database lets us."""
+    try:
+        outbox.give_back(sessions, waiting, now)
+    except SQLAlchemyError:
+        # The database is gone too: the lease brings them back, a minute at most.
+        log.warning("%d messages could not be given back; they wait for their lease", len(waiting))
 
 
 def run(app: Flask, stop: threading.Event) -> None:
-    """Deliver until `stop` is set, resting while there is nothing due."""
+    """Deliver until `stop` is set: emails in this thread, webhooks in another."""
     log.info("mailer started")
+    hooks = threading.Thread(
+        target=_keep_delivering, args=(app, stop, deliver_webhooks), name="webhooks", daemon=True
+    )
+    hooks.start()
+    _keep_delivering(app, stop, deliver_emails)
+    hooks.join()
+    log.info("mailer stopped")
+
+
+def _keep_delivering(app: Flask, stop: threading.Event, deliver: Callable[..., int]) -> None:
+    """Run `deliver` round after round, resting while nothing goes out."""
     while not stop.is_set():
         try:
-            if deliver_due(app) == 0:
+            if deliver(app, stop=stop) == 0:
                 stop.wait(IDLE_SECONDS)
         except Exception:
             # A database hiccup must not end the mailer; the outbox keeps the work.
             log.exception("mailer round failed")
             stop.wait(IDLE_SECONDS * 5)
-    log.info("mailer stopped")

@@ -30,6 +30,10 @@ def describe(petition: Petition, tally: dict[str, int] | None) -> dict[str, Any]
         "closes_at": petition.closes_at.isoformat() if petition.closes_at else None,
         "created_at": petition.created_at.isoformat(),
         "counts": tally or dict.fromkeys(moderation.STATES[:-1], 0),
+        "named_default": petition.named_default,
+        "wall_mode": petition.wall_mode,
+        "organiser_name": petition.organiser_name,
+        "organiser_contact": petition.organiser_contact,
     }
 
 
@@ -55,7 +59,24 @@ def _fields(body: dict[str, Any], current: Petition | None) -> dict[str, Any]:
     else:
         closes_at = current.closes_at if current else None
     locale = body.get("default_locale", current.default_locale if current else "en")
-    return {"texts": texts, "goal": goal, "closes_at": closes_at, "default_locale": locale}
+    fields = {"texts": texts, "goal": goal, "closes_at": closes_at, "default_locale": locale}
+    return fields | _policy(body, current)
+
+
+def _policy(body: dict[str, Any], current: Petition | None) -> dict[str, Any]:
+    """Read how the petition treats its signers; what a PATCH leaves out keeps its value."""
+    policy: dict[str, Any] = {}
+    named = body.get("named_default", current.named_default if current else False)
+    if not isinstance(named, bool):
+        raise params.invalid("named_default", "named_default must be true or false")
+    policy["named_default"] = named
+    policy["wall_mode"] = body.get("wall_mode", current.wall_mode if current else "approve")
+    for name in ("organiser_name", "organiser_contact"):
+        if name in body and body[name] is not None:
+            policy[name] = params.text(body, name, required=False, most=200)
+        elif name in body or current is None:
+            policy[name] = None
+    return policy
 
 
 @bp.get("/petitions")

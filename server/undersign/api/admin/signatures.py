@@ -24,9 +24,10 @@ MAX_QUERY = 120
 def _page(slug: str, search: moderation.Search) -> Response:
     session, who = get_session(), rights()
     petition = petitions.find(session, slug)
-    query = moderation.matching(petition, search, who, settings().identity_key)
     number, size = params.paging(50, MAX_PER_PAGE)
-    found, total = moderation.page(session, query, number, size)
+    found, total = moderation.browse(
+        session, petition, search, who, settings().identity_key, (number, size)
+    )
     return jsonify(
         signatures=[moderation.describe(s, who) for s in found],
         total=total,
@@ -61,6 +62,25 @@ def comment_queue(slug: str) -> Response:
         comments=status, state=SignatureStatus.VERIFIED, source=source_filter()
     )
     return _page(slug, search)
+
+
+@bp.post("/petitions/<slug>/comments")
+@organisers_only
+def decide_many(slug: str) -> Response:
+    """Approve or reject many pending wall entries at once: {"ids": [...], "decision": ...}."""
+    body = params.json_object()
+    ids = body.get("ids")
+    if (
+        not isinstance(ids, list)
+        or not 1 <= len(ids) <= MAX_PER_PAGE
+        or not all(isinstance(i, int) and not isinstance(i, bool) and 0 < i < 2**31 for i in ids)
+    ):
+        raise params.invalid("ids", f"ids must be a list of 1 to {MAX_PER_PAGE} signature ids")
+    decision = params.text(body, "decision", most=20) or ""
+    session = get_session()
+    petition = petitions.find(session, slug)
+    decided = moderation.decide_many(session, petition, ids, decision, rights())
+    return jsonify(decided=decided)
 
 
 def _change(

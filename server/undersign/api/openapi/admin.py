@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from undersign.api.openapi.parts import (
+    BOOLEAN,
     INTEGER,
     NULLABLE_STRING,
     PARTNER,
@@ -15,6 +16,7 @@ from undersign.api.openapi.parts import (
     paging,
 )
 from undersign.i18n import LOCALES
+from undersign.models import WallMode
 from undersign.moderation import COMMENT_DECISIONS, MAX_REASON
 from undersign.petitions import SLUG as SLUG_PATTERN
 from undersign.petitions import TEXT_LIMITS
@@ -56,6 +58,10 @@ PETITION = object_(
     goal={"type": ["integer", "null"], "minimum": 1},
     closes_at={"type": ["string", "null"], "format": "date-time"},
     default_locale={"enum": list(LOCALES)},
+    named_default=BOOLEAN,
+    wall_mode={"enum": list(WallMode)},
+    organiser_name={"type": ["string", "null"], "maxLength": 120},
+    organiser_contact={"type": ["string", "null"], "maxLength": 200},
 )
 PARTNER_FIELDS = object_(
     code=PARTNER,
@@ -183,10 +189,35 @@ PATHS: dict[str, Any] = {
         *DATES,
     ),
     f"{PREFIX}/petitions/{{slug}}/review": _queue("Signatures flagged by the shared-address rule"),
-    f"{PREFIX}/petitions/{{slug}}/comments": _queue(
-        "Comments by moderation state",
-        {"name": "status", "in": "query", "schema": {"enum": ["pending", "approved", "rejected"]}},
-    ),
+    f"{PREFIX}/petitions/{{slug}}/comments": {
+        **_queue(
+            "Wall entries (name, city, message) by moderation state",
+            {
+                "name": "status",
+                "in": "query",
+                "schema": {"enum": ["pending", "approved", "rejected"]},
+            },
+        ),
+        "post": _admin(
+            "Approve or reject many pending wall entries at once",
+            ("200", "How many were decided", object_(decided=INTEGER)),
+            {"404": "No such petition.", "422": "No ids, or a wrong decision."},
+            parameters=[SLUG],
+            requestBody=_body(
+                object_(
+                    ids={
+                        "type": "array",
+                        "minItems": 1,
+                        "maxItems": 200,
+                        "items": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
+                    },
+                    decision={"enum": list(COMMENT_DECISIONS)},
+                ),
+                "ids",
+                "decision",
+            ),
+        ),
+    },
     f"{PREFIX}/petitions/{{slug}}/export": {
         "get": _admin(
             "Stream the signatures as CSV or JSONL from one consistent read",

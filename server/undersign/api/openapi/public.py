@@ -114,7 +114,10 @@ PATHS: dict[str, Any] = {
                         by_source={"type": "object"},
                     ),
                 ),
-                {"401": "A token was sent, and it is wrong or revoked.", "404": "No such petition."},
+                {
+                    "401": "A token was sent, and it is wrong or revoked.",
+                    "404": "No such petition.",
+                },
                 parameters=[SLUG],
             ),
             "security": [{}, {"organiserToken": []}],  # anyone; more with a token

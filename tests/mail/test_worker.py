@@ -1,0 +1,130 @@
+"""The mailer records each message as it goes: a crash or a broken message costs the others nothing.
+
+Sent means done at once, so a mailer killed mid-batch sends again at most the
+message it had in hand; a round broken off gives back what it had not reached,
+due at once; a message that cannot be built fails alone.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections import Counter
+
+import pytest
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import OperationalError
+from undersign.db import database
+from undersign.mail import outbox, worker
+from undersign.models import OutboxMessage, Signature, utcnow
+
+from tests.conftest import SECRET, SMTPServer
+
+BIN = os.path.join(os.path.dirname(sys.executable), "undersign")
+
+
+def waiting(app) -> int:
+    with database(app).sessions() as session:
+        return session.scalar(select(func.count()).select_from(OutboxMessage)) or 0
+
+
+def received(smtp: SMTPServer) -> Counter[str]:
+    return Counter(to for envelope in smtp.mailbox.envelopes for to in envelope.rcpt_tos)
+
+
+def test_a_message_that_cannot_be_built_fails_alone_and_the_others_go(signer, smtp, app):
+    signer.sign(email="first@example.org")
+    signer.sign(email="second@example.org")
+    with database(app).sessions.begin() as session:
+        # Old data, from before addresses were checked: a line break no header can hold.
+        session.execute(
+            update(Signature)
+            .where(Signature.email == "first@example.org")
+            .values(email="first@example.org\nBcc: everyone@example.org")
+        )
+
+    assert worker.deliver_due(app) == 1
+    assert received(smtp) == Counter({"second@example.org": 1})
+    assert waiting(app) == 0, "not tried again"
+    with database(app).sessions() as session:
+        failures = sorted(session.scalars(select(Signature.email_failure)), key=str)
+    assert failures == [None, "the message cannot be built (ValueError)"]
+
+
+def test_a_database_error_mid_batch_sends_the_rest_at_once_and_one_twice_at_most(
+    signer, smtp, app, monkeypatch
+):
+    for n in range(6):
+        signer.sign(email=f"s{n}@example.org")
+    done = outbox.done
+    recorded = []
+
+    def connection_drops_on_the_third(sessions, ids):
+        recorded.append(ids)
+        if len(recorded) == 3:
+            raise OperationalError("DELETE", {}, ConnectionResetError("server closed"))
+        done(sessions, ids)
+
+    monkeypatch.setattr(outbox, "done", connection_drops_on_the_third)
+    now = utcnow()
+    with pytest.raises(OperationalError):
+        worker.deliver_due(app, now)
+    assert sum(received(smtp).values()) == 3
+    monkeypatch.setattr(outbox, "done", done)
+
+    # What the broken round had not reached is due now, not after the lease.
+    assert worker.deliver_due(app, now) == 3
+    assert received(smtp) == Counter({f"s{n}@example.org": 1 for n in range(6)})
+    # The one sent but not recorded goes again after its backoff: one duplicate at most.
+    assert worker.deliver_due(app, now + outbox.backoff(1)) == 1
+    assert received(smtp)["s2@example.org"] == 2
+    assert waiting(app) == 0
+
+
+@pytest.mark.slow  # a mailer of its own, in a process, killed
+def test_a_mailer_killed_mid_batch_sends_again_at_most_the_message_in_hand(
+    signer, smtp, app, database_url
+):
+    addresses = [f"s{n}@example.org" for n in range(8)]
+    for address in addresses:
+        signer.sign(email=address)
+    smtp.mailbox.stall.add("s3@example.org")  # the server holds the fourth after DATA
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("UNDERSIGN_")},
+        "UNDERSIGN_DATABASE_URL": database_url,
+        "UNDERSIGN_SECRET_KEY": SECRET,
+        "UNDERSIGN_BASE_URL": "http://localhost",
+        "UNDERSIGN_SMTP_HOST": "127.0.0.1",
+        "UNDERSIGN_SMTP_PORT": str(smtp.port),
+    }
+    mailer = subprocess.Popen([BIN, "mailer"], env=env, stderr=subprocess.DEVNULL)
+    try:
+        assert smtp.mailbox.stalled.wait(30), "the mailer reached the fourth message"
+    finally:
+        mailer.kill()
+        mailer.wait(10)
+    smtp.mailbox.release.set()
+    assert received(smtp) == Counter(addresses[:3])
+
+    # The rest were leased to the dead mailer; once the lease is out, another sends them.
+    assert worker.deliver_due(app) == 0
+    assert worker.deliver_due(app, utcnow() + outbox.LEASE) == 5
+    got = received(smtp)
+    assert set(got) == set(addresses)
+    # Only the message in hand can go twice (had the server kept it); none sent before it.
+    assert [address for address, n in got.items() if n > 1] in ([], ["s3@example.org"])
+
+
+def test_a_confirmed_signature_that_once_failed_is_marked_no_more(signer, smtp, app):
+    smtp.mailbox.refuse.add("late@example.org")
+    signer.sign(email="late@example.org")
+    signer.deliver()
+    with database(app).sessions.begin() as session:
+        # Signing again later re-sends; this time the server takes it.
+        session.execute(update(Signature).values(last_email_at=utcnow().replace(year=2000)))
+    smtp.mailbox.refuse.clear()
+    assert signer.sign(email="late@example.org").status_code == 202
+    assert signer.deliver() == 1
+    with database(app).sessions() as session:
+        assert session.scalar(select(Signature.email_failed_at)) is None
