@@ -10,7 +10,7 @@ import pytest
 from itsdangerous import URLSafeTimedSerializer
 from itsdangerous.timed import TimestampSigner
 from sqlalchemy import select, update
-from undersign import retention, tokens
+from undersign import identity, retention, tokens
 from undersign.db import database
 from undersign.models import Signature
 
@@ -228,4 +228,19 @@ def test_a_link_sent_before_ids_were_hidden_still_works(signer, app):
         (signature_id,) = session.scalars(select(Signature.id)).all()
     old_style = URLSafeTimedSerializer(keys, salt=tokens.VERIFY.salt).dumps(signature_id)
     assert api_verify(signer.client, old_style).status_code == 200
+    assert signer.count() == 1
+
+
+def test_a_withdrawn_signature_keeps_nothing_that_finds_it_by_address(signer, app):
+    signer.sign_and_confirm("gone@example.org", name="Gone Person")
+    api_withdraw(signer.client, signer.token("gone@example.org", "withdraw"))
+    # Whoever holds the database and the identity key looks for the address: nothing.
+    key = identity.email_key(app.extensions["undersign.settings"].identity_key, "gone@example.org")
+    with database(app).sessions() as session:
+        assert session.scalar(select(Signature).where(Signature.email_key == key)) is None
+        (row,) = session.scalars(select(Signature)).all()
+        assert row.email_key.startswith("withdrawn:") and row.ip_key is None
+        assert row.name == "" and row.email == ""
+    # Signing again later is a new signature, counted once confirmed.
+    signer.sign_and_confirm("gone@example.org")
     assert signer.count() == 1

@@ -213,19 +213,22 @@ def _sign_again(
         .where(Signature.petition_id == petition_id, Signature.email_key == email_key)
         .with_for_update()
     )
-    if signature is None:  # withdrawn and purged between our insert and this read
+    if signature is None:  # purged between our insert and this read
         session.rollback()
         return
-    if signature.status == SignatureStatus.WITHDRAWN:
-        for field, value in _signer_values(data, now).items():
-            setattr(signature, field, value)
-        signature.withdrawn_at = None
-        outbox.enqueue(session, OutboxKind.VERIFY, signature.id, now)
-    elif signature.status == SignatureStatus.PENDING and _may_resend(signature, now):
+    if signature.status == SignatureStatus.PENDING and _may_resend(signature, now):
         signature.emails_sent += 1
         signature.last_email_at = now
         outbox.enqueue(session, OutboxKind.VERIFY, signature.id, now)
     session.commit()
+
+
+def forgotten_key(signature_id: int) -> str:
+    """Return what stands in a withdrawn signature's email_key: unique, and no one's hash.
+
+    Keyed hashes are 64 hex digits; this starts with "withdrawn", which none can.
+    """
+    return f"withdrawn:{signature_id}"
 
 
 def _may_resend(signature: Signature, now: datetime) -> bool:
@@ -276,6 +279,10 @@ def withdraw(
         signature.status = SignatureStatus.WITHDRAWN
         signature.withdrawn_at = now
         privacy.erase(signature)
+        # Nothing left finds this row by address or network: the keyed hashes go too, and
+        # signing again later starts a new signature.
+        signature.email_key = forgotten_key(signature.id)
+        signature.ip_key = None
         session.execute(delete(OutboxMessage).where(OutboxMessage.signature_id == signature.id))
     result = Withdrawn(petition_slug=signature.petition.slug, locale=signature.locale)
     session.commit()

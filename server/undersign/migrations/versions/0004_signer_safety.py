@@ -35,6 +35,12 @@ def upgrade() -> None:
         "UPDATE signatures SET comment_status = 'pending' "
         "WHERE public AND comment_status IS NULL"
     )
+    # A withdrawn signature keeps nothing that finds it again by address or network
+    # (signing.forgotten_key): signing again starts a new one.
+    op.execute(
+        "UPDATE signatures SET email_key = 'withdrawn:' || id, ip_key = NULL "
+        "WHERE status = 'withdrawn'"
+    )
 
 
 def downgrade() -> None:
