@@ -66,6 +66,10 @@ def test_without_javascript_a_person_signs_and_confirms(
     page.get_by_role("link", name=t["token"]["back"]).click()
     one = t["petition"]["count"]["one"].format(count=1)
     expect(page.locator("[data-count]")).to_have_text(one)
+    # Counted at once, but on the wall only once an organiser approves her entry.
+    expect(page.locator("main")).not_to_contain_text("Aigerim")
+    service.approve_wall()
+    page.reload()
     expect(page.locator(".messages")).to_contain_text("Aigerim")
 
 
