@@ -109,10 +109,14 @@ def describe(webhook: Webhook, with_secret: bool = False) -> dict[str, Any]:
 
 
 def enqueue_for(session: Session, signature: Signature, now: datetime) -> None:
-    """Queue a delivery to every endpoint that follows this newly verified signature."""
+    """Queue a delivery to every endpoint that follows this newly verified signature.
+
+    A partner's endpoint hears only of signers who agreed to be contacted, as its token does.
+    """
+    to_partner = signature.source is not None and signature.contact_consent
     follows = or_(
         Webhook.petition_id == signature.petition_id,
-        Partner.code == signature.source if signature.source else false(),
+        Partner.code == signature.source if to_partner else false(),
     )
     query = select(Webhook.id).outerjoin(Partner, Webhook.partner_id == Partner.id).where(follows)
     for webhook_id in session.scalars(query):
