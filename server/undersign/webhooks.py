@@ -237,10 +237,12 @@ def _hold_endpoint(
     log.warning(
         "webhook %s unreachable (%s); delivery %s waits", claim.webhook_id, reason, claim.id
     )
-    for given_up in outbox.retry_later(sessions, [claim], reason, now):
-        log.error("webhook delivery %s given up after %d attempts", given_up.id, given_up.attempts)
+    # The endpoint's other deliveries are held first, so that by the time the failure
+    # shows on the delivery in hand, all of them show the same wait.
     if claim.webhook_id is not None:
         theirs = [other for other in waiting if other.webhook_id == claim.webhook_id]
         until = now + outbox.backoff(claim.attempts)
         outbox.hold_webhook(sessions, claim.webhook_id, until, theirs)
+    for given_up in outbox.retry_later(sessions, [claim], reason, now):
+        log.error("webhook delivery %s given up after %d attempts", given_up.id, given_up.attempts)
     return deque(other for other in waiting if other.webhook_id != claim.webhook_id)
