@@ -25,14 +25,10 @@ SPELLINGS = [
 ]
 
 
-@pytest.fixture
-def postgres_url(database_url: str) -> str:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("SQLite takes one writer at a time: the race needs PostgreSQL")
-    return database_url
-
-
-def test_two_hundred_posts_of_one_person_leave_one_signature(postgres_url, smtp, tmp_path):
+# SQLite takes one writer at a time: the race needs PostgreSQL.
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_two_hundred_posts_of_one_person_leave_one_signature(database_url, smtp, tmp_path):
+    postgres_url = database_url
     app = make_app(
         postgres_url, tmp_path, RATELIMIT_ENABLED=False, SMTP_HOST="127.0.0.1", SMTP_PORT=smtp.port
     )
