@@ -60,6 +60,8 @@ input, select, textarea {
 .check input { width: 1.2rem; height: 1.2rem; margin-top: .2rem; flex: none; }
 .check label { font-weight: 400; }
 .privacy { font-size: .9rem; color: var(--_muted); }
+.who-sees p, .who-sees ul { margin: .25rem 0; }
+.who-sees ul { padding-left: 1.2rem; }
 button, .share a {
   font: inherit; font-weight: 700; cursor: pointer; text-decoration: none; display: inline-block;
   border: 0; border-radius: calc(var(--_radius) * .75); padding: .75rem 1.25rem;
@@ -229,12 +231,12 @@ button[disabled] { opacity: .7; cursor: progress; }
     }
 
     form() {
-      const { t } = this;
+      const { t, petition } = this;
       const optional = () => h("span", { class: "optional" }, ` (${t.form.optional})`);
       const field = (name, label, control) =>
         h("div", { class: "field" }, h("label", { for: name }, ...label), control, h("p", { class: "error", id: `${name}-error`, hidden: true }));
-      const check = (name, label) =>
-        h("div", { class: "check" }, h("input", { id: name, name, type: "checkbox" }), h("label", { for: name }, label));
+      const check = (name, label, checked = false) =>
+        h("div", { class: "check" }, h("input", { id: name, name, type: "checkbox", checked }), h("label", { for: name }, label));
 
       this.status = h("p", { class: "status", role: "status", "aria-live": "polite" });
       this.formElement = h(
@@ -259,6 +261,7 @@ button[disabled] { opacity: .7; cursor: progress; }
           field("postcode", [t.form.postcode, optional()], h("input", { id: "postcode", name: "postcode", autocomplete: "postal-code", maxlength: t.limits.postcode })),
         ),
         field("comment", [t.form.comment, optional()], h("textarea", { id: "comment", name: "comment", rows: "3", maxlength: t.limits.comment })),
+        check("named", t.form.named, Boolean(petition.named_default)),
         check("public", t.form.public),
         check("contact_consent", t.form.contact_consent),
         // The honeypot, which bots fill: `hidden` hides it even where a page's CSP blocks our styles.
@@ -267,6 +270,12 @@ button[disabled] { opacity: .7; cursor: progress; }
           { hidden: true, "aria-hidden": "true" },
           h("label", { for: "website" }, t.form.honeypot),
           h("input", { id: "website", name: "website", tabindex: "-1", autocomplete: "off" }),
+        ),
+        h(
+          "div",
+          { class: "privacy who-sees" },
+          h("p", {}, h("strong", {}, t.form.who_sees)),
+          h("ul", {}, ...["sees_addressee", "sees_wall", "sees_organisers", "sees_partners"].map((key) => h("li", {}, t.form[key]))),
         ),
         h("p", { class: "privacy" }, t.form.privacy),
         h("button", { type: "submit" }, t.form.submit),
@@ -277,7 +286,12 @@ button[disabled] { opacity: .7; cursor: progress; }
 
     signatureBody() {
       const form = this.formElement;
-      const body = { locale: this.locale, public: form.public.checked, contact_consent: form.contact_consent.checked };
+      const body = {
+        locale: this.locale,
+        named: form.named.checked,
+        public: form.public.checked,
+        contact_consent: form.contact_consent.checked,
+      };
       for (const name of ["name", "email", "country", "city", "postcode", "comment", "website"]) {
         if (form[name].value.trim()) body[name] = form[name].value;
       }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -9,6 +10,7 @@ import sys
 import threading
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -17,7 +19,7 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from undersign import auth, create_app, demo, export, logs, petitions, retention
+from undersign import auth, create_app, demo, export, logs, petitions, retention, sealing
 from undersign.api.params import moment
 from undersign.config import LOOPBACK_HOSTS, ConfigError
 from undersign.db import database
@@ -127,6 +129,11 @@ def petition() -> None:
 @click.option("--body-file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--target", default="", help="Whom the appeal addresses.")
 @click.option("--lang", default="en", type=click.Choice(["en", "ru", "kk"]), show_default=True)
+@click.option(
+    "--seal-key",
+    metavar="PUBLIC_KEY",
+    help="Seal signers' data to this public key (`undersign keys generate` prints it).",
+)
 def create_petition(
     slug: str,
     title: str,
@@ -135,6 +142,7 @@ def create_petition(
     body_file: Path | None,
     target: str,
     lang: str,
+    seal_key: str | None,
 ) -> None:
     """Create a petition and print it as JSON."""
     body = body_file.read_text("utf-8") if body_file else ""
@@ -142,7 +150,7 @@ def create_petition(
     with database(_app()).sessions() as session:
         try:
             created = petitions.create(
-                session, slug, texts, by=auth.CLI, goal=goal, default_locale=lang
+                session, slug, texts, by=auth.CLI, goal=goal, default_locale=lang, seal_key=seal_key
             )
         except petitions.InvalidPetition as error:
             raise click.ClickException(str(error)) from None
@@ -262,3 +270,80 @@ def purge() -> None:
     with database(_app()).sessions() as session:
         done = retention.purge(session)
     click.echo(", ".join(f"{what}: {n}" for what, n in done.items()))
+
+
+@main.group()
+def keys() -> None:
+    """Keys that seal a petition's signers' data."""
+
+
+@keys.command("generate")
+@click.option(
+    "--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The key file."
+)
+@click.option("--passphrase", is_flag=True, help="Ask for a passphrase to protect the file.")
+def generate_key(out: Path, passphrase: bool) -> None:
+    """Write a new private key (mode 0600) and print its public key alone on the last line."""
+    secret = None
+    if passphrase:
+        secret = click.prompt("Passphrase", hide_input=True, confirmation_prompt=True, err=True)
+    made = sealing.generate(secret)
+    try:
+        sealing.write_key_file(out, made.text)
+    except FileExistsError:
+        raise click.ClickException(
+            f"{out} exists already; a key file is never overwritten"
+        ) from None
+    click.echo(
+        f"private key written to {out}: keep a copy offline; losing it means losing the data "
+        "sealed to it. The public key, for `petition create --seal-key`:",
+        err=True,
+    )
+    click.echo(made.public)
+
+
+@main.command("decrypt")
+@click.option(
+    "--key",
+    "key_files",
+    required=True,
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A key file; repeat for every key the export's values may be sealed to.",
+)
+@click.option(
+    "-i", "source", default="-", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path)
+)
+@click.option(
+    "-o", "output", default="-", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path)
+)
+def decrypt(key_files: tuple[Path, ...], source: Path, output: Path) -> None:
+    """Open a sealed CSV or JSONL export, offline: the plain export out."""
+    private = []
+    for path in key_files:
+        try:
+            private.append(sealing.load(path.read_text("utf-8"), partial(_passphrase, path)))
+        except sealing.BadKey as error:
+            raise click.ClickException(f"{path}: {error}") from None
+    # newline="": a CSV cell may hold a line break, which the csv module reads and writes.
+    dash = Path("-")
+    reading = (
+        io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", newline="")
+        if source == dash
+        else source.open(encoding="utf-8", newline="")
+    )
+    with reading:
+        lines = export.opened(reading, private)
+        try:
+            if output == dash:
+                for line in lines:
+                    sys.stdout.write(line)
+            else:
+                with output.open("w", encoding="utf-8", newline="") as out:
+                    out.writelines(lines)
+        except sealing.BadKey as error:
+            raise click.ClickException(str(error)) from None
+
+
+def _passphrase(path: Path) -> str:
+    return str(click.prompt(f"Passphrase for {path}", hide_input=True, err=True))

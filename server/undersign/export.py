@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from nacl.public import PrivateKey
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from undersign import audit, petitions
+from undersign import audit, petitions, sealing
 from undersign.auth import CLI, Rights
 from undersign.models import Petition, Signature, SignatureStatus
 from undersign.privacy import PERSONAL_FIELDS
@@ -30,6 +32,7 @@ COLUMNS = (
     "comment",
     "public",
     "contact_consent",
+    "named",
     "source",
     "locale",
     "status",
@@ -48,6 +51,7 @@ EXPORTED = (
     Signature.comment,
     Signature.public,
     Signature.contact_consent,
+    Signature.named,
     Signature.source,
     Signature.locale,
     Signature.status,
@@ -112,10 +116,21 @@ class Snapshot:
         """Yield the export as text, ending the read as soon as the last row is out."""
         return self._closing(stream(self.session, self.petition, self.filters, fmt, self.rights))
 
-    def records(self) -> Iterator[dict[str, Any]]:
+    def records(self, named_only: bool = False) -> Iterator[dict[str, Any]]:
         """Yield each row as a dict of COLUMNS, ending the read after the last."""
-        found = rows(self.session, self.petition, self.filters, self.rights)
+        found = rows(self.session, self.petition, self.filters, self.rights, named_only)
         return self._closing(record(values) for values in found)
+
+    def unnamed_by_country(self) -> list[tuple[str, int]]:
+        """Count, per country, the signers here who did not agree to be named."""
+        chosen = query(self.petition, self.filters, self.rights).where(Signature.named.is_(False))
+        counted = (
+            chosen.order_by(None)
+            .with_only_columns(Signature.country, func.count())
+            .group_by(Signature.country)
+            .order_by(Signature.country)
+        )
+        return [(country, int(number)) for country, number in self.session.execute(counted)]
 
     def close(self) -> None:
         self.session.close()
@@ -174,24 +189,35 @@ def count(session: Session, petition: Petition, filters: Filters, rights: Rights
 
 
 def batches(
-    session: Session, petition: Petition, filters: Filters, rights: Rights = CLI
+    session: Session,
+    petition: Petition,
+    filters: Filters,
+    rights: Rights = CLI,
+    named_only: bool = False,
 ) -> Iterator[list[list[Any]]]:
     """Yield the exported rows BATCH at a time, each as values in COLUMNS order.
 
     The rows come through a server-side cursor BATCH at a time, so memory
     stays flat whether the petition has a hundred signatures or a million.
+    `named_only` keeps the signers who agreed to be named to the addressee.
     """
     chosen = query(petition, filters, rights).with_only_columns(*EXPORTED)
+    if named_only:
+        chosen = chosen.where(Signature.named.is_(True))
     result = session.execute(chosen.execution_options(yield_per=BATCH))
     for partition in result.partitions():
         yield [_values(row, rights) for row in partition]
 
 
 def rows(
-    session: Session, petition: Petition, filters: Filters, rights: Rights = CLI
+    session: Session,
+    petition: Petition,
+    filters: Filters,
+    rights: Rights = CLI,
+    named_only: bool = False,
 ) -> Iterator[list[Any]]:
     """Yield each exported row as values in COLUMNS order."""
-    for batch in batches(session, petition, filters, rights):
+    for batch in batches(session, petition, filters, rights, named_only):
         yield from batch
 
 
@@ -250,3 +276,40 @@ def _drain(buffer: io.StringIO) -> str:
 def _jsonl(exported: Iterator[list[list[Any]]]) -> Iterator[str]:
     for batch in exported:
         yield "".join(json.dumps(record(values), ensure_ascii=False) + "\n" for values in batch)
+
+
+def opened(lines: Iterable[str], keys: Sequence[PrivateKey]) -> Iterator[str]:
+    """Yield a sealed petition's export (CSV or JSONL) with every sealed value opened.
+
+    Offline, with the organisers' private keys (`undersign decrypt`): each value
+    opens with whichever key it was sealed to, so an export spanning a key
+    rotation opens whole. A line at a time, like the export itself.
+    """
+    lines = iter(lines)
+    first = next(lines, "")
+    if first.startswith("{"):
+        yield from _opened_jsonl(itertools.chain([first], lines), keys)
+    elif first:
+        yield from _opened_csv(itertools.chain([first], lines), keys)
+
+
+def _opened_jsonl(lines: Iterable[str], keys: Sequence[PrivateKey]) -> Iterator[str]:
+    for line in lines:
+        if line.strip():
+            found = json.loads(line)
+            plain = {
+                k: sealing.open_value(keys, v) if sealing.is_sealed(v) else v
+                for k, v in found.items()
+            }
+            yield json.dumps(plain, ensure_ascii=False) + "\n"
+
+
+def _opened_csv(lines: Iterable[str], keys: Sequence[PrivateKey]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for number, row in enumerate(csv.reader(lines)):
+        if number:  # the header row passes as it is
+            # An opened value is what the signer typed: guarded against formulas like any.
+            row = [_cell(sealing.open_value(keys, v)) if sealing.is_sealed(v) else v for v in row]
+        writer.writerow(row)
+        yield _drain(buffer)

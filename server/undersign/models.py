@@ -116,6 +116,8 @@ class Petition(Base):
     # Who holds the signers' data, for the privacy notice.
     organiser_name: Mapped[str | None] = mapped_column(String(120))
     organiser_contact: Mapped[str | None] = mapped_column(String(200))
+    # The organisers' public key (base64) when signers' data is sealed to it (sealing.py).
+    seal_key: Mapped[str | None] = mapped_column(String(44))
 
     def text(self, locale: str) -> dict[str, str]:
         """Return the petition's text in `locale`, field by field falling back."""

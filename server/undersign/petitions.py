@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from undersign import audit, counting
+from undersign import audit, counting, sealing
 from undersign.auth import Rights
 from undersign.cache import Cache
 from undersign.i18n import LOCALES
@@ -63,7 +63,8 @@ def create(
 ) -> Petition:
     """Add a petition with its count shards, log who did it, and commit.
 
-    `policy`: named_default, wall_mode, organiser_name, organiser_contact (see Petition).
+    `policy`: named_default, wall_mode, organiser_name, organiser_contact, seal_key
+    (see Petition).
     """
     if not SLUG.fullmatch(slug):
         raise InvalidPetition("the slug must be lowercase letters, digits and hyphens")
@@ -106,6 +107,9 @@ def edit(
     """
     _check(texts, goal, default_locale)
     _check_policy(policy)
+    if petition.seal_key and "seal_key" in policy and not policy["seal_key"]:
+        # Signers were told their data is sealed: a new key rotates, none is not a choice.
+        raise InvalidPetition("a sealed petition stays sealed: give a new seal key to rotate")
     for name, value in policy.items():
         setattr(petition, name, value)
     petition.texts = _known_fields(texts)
@@ -138,7 +142,7 @@ def _check(texts: dict[str, dict[str, str]], goal: int | None, default_locale: s
             _check_text(f"{locale} {field}", fields.get(field, ""), most, field == "body")
 
 
-POLICY = ("named_default", "wall_mode", "organiser_name", "organiser_contact")
+POLICY = ("named_default", "wall_mode", "organiser_name", "organiser_contact", "seal_key")
 
 
 def _check_policy(policy: dict[str, Any]) -> None:
@@ -147,6 +151,11 @@ def _check_policy(policy: dict[str, Any]) -> None:
         raise InvalidPetition(f"unknown settings: {', '.join(sorted(unknown))}")
     if "wall_mode" in policy and policy["wall_mode"] not in tuple(WallMode):
         raise InvalidPetition("the wall's mode must be approve or show")
+    if policy.get("seal_key") is not None:
+        try:
+            policy["seal_key"] = sealing.check_public(policy["seal_key"])
+        except sealing.BadKey as error:
+            raise InvalidPetition(str(error)) from None
     for name, most in (("organiser_name", 120), ("organiser_contact", 200)):
         value = policy.get(name)
         if value is not None:
@@ -183,7 +192,12 @@ def describe(petition: Petition, locale: str, signature_count: int) -> dict[str,
 
 
 def wall(session: Session, petition: Petition, page: int, per_page: int) -> dict[str, Any]:
-    """Return one page of the public wall: first name, place and approved comment only."""
+    """Return one page of the public wall: first name, place and approved comment only.
+
+    A sealed petition has no wall: its server holds no name, place or message it can read.
+    """
+    if petition.seal_key:
+        return {"signatures": [], "page": page, "per_page": per_page, "has_more": False}
     rows = session.scalars(
         Signature.wall(petition).offset((page - 1) * per_page).limit(per_page + 1)
     ).all()

@@ -4,6 +4,12 @@ Every column that holds what a signer told us about themselves (name, address,
 postcode, city, comment) is declared as ``PersonalText``. Encrypting those
 columns at rest means changing this module alone: the queries, exports and
 views above it never see anything but plain text.
+
+A sealed petition (one with a `seal_key`) goes further: what a signer typed is
+sealed to the organisers' public key before it is written (`sealed`), and the
+address, which the mailer needs while the signature waits for confirmation, is
+sealed as soon as no email needs it (`settle`). The server cannot open either:
+queries and exports above this module see the sealed text (``sealed:…``).
 """
 
 from __future__ import annotations
@@ -13,7 +19,11 @@ from typing import Any
 from sqlalchemy import Text
 from sqlalchemy.types import TypeDecorator
 
+from undersign import sealing
+
 PERSONAL_FIELDS = ("name", "email", "postcode", "city", "comment")
+# Sealed when written; the email waits until the last email to it is due (see `settle`).
+SEALED_AT_ONCE = ("name", "postcode", "city", "comment")
 
 
 class PersonalText(TypeDecorator[str]):
@@ -32,3 +42,16 @@ def erase(record: Any) -> None:
     """Blank every personal field of a signature, keeping what counting needs."""
     for field in PERSONAL_FIELDS:
         setattr(record, field, None if field in {"postcode", "city", "comment"} else "")
+
+
+def sealed(values: dict[str, Any], seal_key: str | None) -> dict[str, Any]:
+    """Return a new signature's values, on a sealed petition with all but the address sealed."""
+    if seal_key is None:
+        return values
+    return values | {field: sealing.seal_value(seal_key, values[field]) for field in SEALED_AT_ONCE}
+
+
+def settle(record: Any, seal_key: str | None) -> None:
+    """Seal a signature's address once no email has to reach it (verified: none will)."""
+    if seal_key is not None and not sealing.is_sealed(record.email):
+        record.email = sealing.seal_value(seal_key, record.email)

@@ -95,6 +95,8 @@ def sign(
         return
     if not _may_claim(session, data.source, client.origin, settings.base_url):
         data = replace(data, source=None)  # counted, but as no partner's
+    if data.named is None:
+        data = replace(data, named=petition.named_default)
     petition_id = petition.id
     email_key = identity.email_key(identity_key, data.email)
     values = {
@@ -105,7 +107,8 @@ def sign(
         # so a crowded address flags signatures for review instead of refusing them.
         "flagged": crowded,
         "created_at": now,
-        **_signer_values(data, now),
+        # A sealed petition keeps what the signer typed only sealed to its organisers' key.
+        **privacy.sealed(_signer_values(data, now), petition.seal_key),
     }
     try:
         signature_id = session.scalar(NEW_SIGNATURE, values)
@@ -150,6 +153,7 @@ def _signer_values(data: SignatureInput, now: datetime) -> dict[str, Any]:
         "country": data.country,
         "public": data.public,
         "contact_consent": data.contact_consent,
+        "named": bool(data.named),
         "source": data.source,
         "locale": data.locale,
         "status": SignatureStatus.PENDING,
@@ -177,7 +181,15 @@ def _crowding_read(count_address: bool) -> Select[Any]:
     return (
         select(Petition, crowd)
         .where(Petition.slug == bindparam("slug"))
-        .options(load_only(Petition.id, Petition.status, Petition.closes_at))
+        .options(
+            load_only(
+                Petition.id,
+                Petition.status,
+                Petition.closes_at,
+                Petition.named_default,
+                Petition.seal_key,
+            )
+        )
     )
 
 
@@ -254,6 +266,8 @@ def verify(
         if signature.counts:
             counting.add(session, signature.petition_id, +1)
         webhooks.enqueue_for(session, signature, now)
+        # No email goes to a verified signer: a sealed petition's plain address goes now.
+        privacy.settle(signature, signature.petition.seal_key)
     result = Verified(
         petition_slug=signature.petition.slug,
         signature_count=counting.exact(session, signature.petition_id),

@@ -33,6 +33,8 @@ class SignatureInput:
     comment: str | None = None
     public: bool = False
     contact_consent: bool = False
+    # May the list handed to the addressee name this signer; None: the petition's default.
+    named: bool | None = None
     source: str | None = None
     locale: str = "en"
     is_bot: bool = False
@@ -66,6 +68,7 @@ def parse_signature(data: Mapping[str, Any], default_locale: str = "en") -> Sign
         "comment": field("comment", _optional_text, MAX_LENGTH["comment"], True),
         "public": field("public", _boolean),
         "contact_consent": field("contact_consent", _boolean),
+        "named": field("named", _choice),
         "source": field("source", _source),
         "locale": field("locale", _locale, default_locale),
     }
@@ -142,6 +145,11 @@ def _boolean(value: Any) -> bool:
     if isinstance(value, str) and value.strip().lower() in TRUE_WORDS | FALSE_WORDS:
         return value.strip().lower() in TRUE_WORDS
     raise ValueError("not_boolean")
+
+
+def _choice(value: Any) -> bool | None:
+    """Read a yes or no that may be left unsaid (absent or null): None then."""
+    return None if value is None else _boolean(value)
 
 
 def _source(value: Any) -> str | None:

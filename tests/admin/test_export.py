@@ -28,9 +28,10 @@ def signed(signer):
         comment="+1 from us",
         city="@Almaty",
         source="kz-union",
+        named=True,
     )
     signer.sign_and_confirm("b@example.org", name="-Minus Person", comment="=SUM(A1:A9)")
-    signer.sign_and_confirm("c@example.org", name="Ольга Ким", city="Қарағанды")
+    signer.sign_and_confirm("c@example.org", name="Ольга Ким", city="Қарағанды", named=True)
     signer.sign(email="d@example.org", name="Pending Person")
     return signer
 
@@ -42,8 +43,10 @@ def test_csv_has_one_header_row_is_utf8_and_streams_as_an_attachment(signed, org
     assert answer.is_streamed
     text = answer.get_data().decode("utf-8")
     assert text.splitlines()[0].startswith("name,email,postcode,city,country,comment")
+    assert "contact_consent,named,source" in text.splitlines()[0]
     found = {row["email"]: row for row in rows(answer)}
     assert found["c@example.org"]["city"] == "Қарағанды"
+    assert found["c@example.org"]["named"] == "True" and found["b@example.org"]["named"] == "False"
     assert len(found) == 3 and answer.headers["X-Total-Rows"] == "3"
 
 
@@ -69,6 +72,7 @@ def test_jsonl_is_raw(signed, organiser):
     assert answer.mimetype == "application/jsonl"
     lines = [json.loads(line) for line in answer.get_data(as_text=True).splitlines()]
     assert lines[0]["name"] == "=cmd|' /C calc'!A0" and lines[0]["public"] is False
+    assert [line["named"] for line in lines] == [True, False, True]
     assert [line["email"] for line in lines] == ["a@example.org", "b@example.org", "c@example.org"]
 
 
@@ -145,8 +149,10 @@ def test_the_printable_list_is_numbered_with_name_city_country_date_and_a_print_
     assert "<title>Save the plant: 3 signatures</title>" in page
     assert "Save the plant — 3 verified signatures" in page  # repeated on each printed page
     assert "admin/handover.css" in page
-    assert '<td class="n">3</td><td>Ольга Ким</td><td>Қарағанды</td>' in page
+    assert '<td class="n">2</td><td>Ольга Ким</td><td>Қарағанды</td>' in page
     assert "=cmd|&#39; /C calc&#39;!A0" in page  # escaped, not markup
+    assert "Minus Person" not in page  # b did not agree to be named: counted only
+    assert '<tr><td class="country">KZ</td><td class="n">1</td></tr>' in page
     assert "a@example.org" not in page  # the authorities get no email addresses
     assert "Pending Person" not in page
 

@@ -212,7 +212,7 @@ def test_the_widget_can_be_used_by_keyboard_alone(
     page.keyboard.press("Tab")
     expect(w.locator("select")).to_be_focused()
     w.locator("select").select_option("KZ")  # a select's own keys differ by platform
-    for _ in range(3):  # city, postcode, message
+    for _ in range(4):  # city, postcode, message, named
         page.keyboard.press("Tab")
     page.keyboard.press("Tab")
     page.keyboard.press("Space")

@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import render_template
 
-from undersign import i18n, tokens
+from undersign import i18n, sealing, tokens
 from undersign.config import Settings
 from undersign.models import Signature, utcnow
 
@@ -20,8 +20,14 @@ DEFAULT_SENDER_NAME = "Undersign"
 def verification(signature: Signature, settings: Settings) -> EmailMessage:
     """Build the email that asks a signer to confirm, with a way to withdraw."""
     keys = settings.signing_keys
+    words = i18n.messages(signature.locale)
+    if sealing.is_sealed(signature.name):  # a sealed petition: the server cannot read the name
+        words = {
+            **words,
+            "mail": {**words["mail"], "greeting": _nameless(words["mail"]["greeting"])},
+        }
     context: dict[str, Any] = {
-        "t": i18n.messages(signature.locale),
+        "t": words,
         "locale": signature.locale,
         "name": signature.name,
         "petition": signature.petition.text(signature.locale),
@@ -35,6 +41,11 @@ def verification(signature: Signature, settings: Settings) -> EmailMessage:
         title=_calm(context["petition"]["title"])
     )
     return _message(settings, signature.email, signature.locale, subject, "mail/verify", context)
+
+
+def _nameless(greeting: str) -> str:
+    """Drop the name from a greeting ("Hello {name}," to "Hello,")."""
+    return re.sub(r",? ?\{name\}", "", greeting)
 
 
 def _message(

@@ -42,15 +42,22 @@ def export_signatures(slug: str) -> Response:
 @bp.get("/petitions/<slug>/handover")
 @organisers_only
 def handover(slug: str) -> Response:
-    """The printable list for the addressee: numbered, name, city, country, date."""
+    """The printable list for the addressee: the named signers, the others counted by country."""
     filters = export.Filters(status=SignatureStatus.VERIFIED)
     snapshot = export.open_snapshot(
         database().sessions, get_session(), slug, filters, rights(), "handover"
     )
+    try:  # counted before the named rows stream, since reading them to the end closes it
+        unnamed = snapshot.unnamed_by_country()
+    except BaseException:
+        snapshot.close()
+        raise
 
     def entries() -> Iterator[dict[str, Any]]:
-        for item in snapshot.records():
-            yield {**item, "date": (item["verified_at"] or item["signed_at"])[:10]}
+        # Only what the page shows: an unnamed signer's row never reaches the template.
+        for item in snapshot.records(named_only=True):
+            date = (item["verified_at"] or item["signed_at"])[:10]
+            yield {field: item[field] for field in ("name", "city", "country")} | {"date": date}
 
     petition = snapshot.petition
     text = petition.text(petition.default_locale)
@@ -61,6 +68,8 @@ def handover(slug: str) -> Response:
         total=snapshot.total,
         locale=petition.default_locale,
         entries=entries(),
+        named=snapshot.total - sum(number for _, number in unnamed),
+        unnamed=unnamed,
         printed=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     )
     response = Response(page, mimetype="text/html")

@@ -34,6 +34,7 @@ def describe(petition: Petition, tally: dict[str, int] | None) -> dict[str, Any]
         "wall_mode": petition.wall_mode,
         "organiser_name": petition.organiser_name,
         "organiser_contact": petition.organiser_contact,
+        "seal_key": petition.seal_key,
     }
 
 
@@ -76,6 +77,10 @@ def _policy(body: dict[str, Any], current: Petition | None) -> dict[str, Any]:
             policy[name] = params.text(body, name, required=False, most=200)
         elif name in body or current is None:
             policy[name] = None
+    seal_key = body.get("seal_key", current.seal_key if current else None)
+    if seal_key is not None and not isinstance(seal_key, str):
+        raise params.invalid("seal_key", "seal_key must be a public key in base64, or null")
+    policy["seal_key"] = seal_key  # petitions checks it is a key
     return policy
 
 

@@ -62,6 +62,8 @@ PETITION = object_(
     wall_mode={"enum": list(WallMode)},
     organiser_name={"type": ["string", "null"], "maxLength": 120},
     organiser_contact={"type": ["string", "null"], "maxLength": 200},
+    # A Curve25519 public key, 32 bytes in base64 (`undersign keys generate`); see sealing.py.
+    seal_key={"type": ["string", "null"], "pattern": "^[A-Za-z0-9+/]{43}=$"},
 )
 PARTNER_FIELDS = object_(
     code=PARTNER,

@@ -100,6 +100,11 @@ SIGN_FIELDS = object_(
     comment={"type": "string", "maxLength": MAX_LENGTH["comment"]},
     public=BOOLEAN,
     contact_consent=BOOLEAN,
+    named={
+        "type": "boolean",
+        "description": "May the list handed to the addressee carry my name and city; "
+        "absent: the petition's `named_default`. Either way the signature counts.",
+    },
     source=PARTNER,
     locale={"type": "string", "enum": list(LOCALES)},
     website={"type": "string", "description": "Honeypot: leave empty."},
