@@ -116,9 +116,7 @@ def test_a_petition_webhook_receives_each_verified_signature_signed(signer, orga
     assert signer.deliver() == 0  # delivered once, not again
 
 
-def test_a_partner_webhook_hears_only_of_its_signers_who_consented(
-    signer, organiser, receiver
-):
+def test_a_partner_webhook_hears_only_of_its_signers_who_consented(signer, organiser, receiver):
     organiser.post("/partners", {"code": "kz-union", "name": "Union"})
     secret = hook(organiser, receiver, partner="kz-union")
     signer.sign_and_confirm(
