@@ -113,3 +113,21 @@ def test_stats_aggregate_counted_signatures(signer):
     assert stats["by_country"] == {"GB": 1, "KZ": 1}
     assert "by_source" not in stats  # which partners collect is not the public's to learn
     assert sum(day["count"] for day in stats["by_day"]) == 2
+
+
+def test_a_petition_without_a_goal_is_described_as_the_document_says(client, app):
+    from tests.admin.conftest import make_token
+
+    token = make_token(app, "office")
+    created = client.post(
+        "/api/v1/admin/petitions",
+        json={"slug": "no-goal", "texts": {"en": {"title": "No goal"}}},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert created.status_code == 201
+    count = client.get("/api/v1/petitions/no-goal/count").json
+    assert count["goal"] is None
+    document = client.get("/api/openapi.json").json
+    answer = document["paths"]["/api/v1/petitions/{slug}/count"]["get"]["responses"]["200"]
+    goal = answer["content"]["application/json"]["schema"]["properties"]["goal"]
+    assert "null" in goal["type"]

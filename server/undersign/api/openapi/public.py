@@ -83,7 +83,11 @@ PATHS: dict[str, Any] = {
     "/api/v1/petitions/{slug}/count": {
         "get": operation(
             "The verified count (cacheable for a few seconds, with an ETag)",
-            ("200", "The count", object_(slug=STRING, signature_count=INTEGER, goal=INTEGER)),
+            (
+                "200",
+                "The count",
+                object_(slug=STRING, signature_count=INTEGER, goal={"type": ["integer", "null"]}),
+            ),
             {"304": "Not modified since the ETag sent.", "404": "No such petition."},
             parameters=[SLUG],
         )
