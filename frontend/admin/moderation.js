@@ -20,9 +20,14 @@ export async function queueTab(p, which) {
       ]));
   }
   if (!found.signatures.length) return h("p", { class: "empty" }, "No comments wait for moderation.");
-  return h("div", { class: "comments" }, found.signatures.map((s) =>
+  // Nothing reaches the wall unapproved, so a busy day's queue must be quick to clear.
+  const ids = found.signatures.map((s) => s.id);
+  const approveAll = h("button", { type: "button", onclick: () => act(() =>
+    post(`/petitions/${encodeURIComponent(p.slug)}/comments`, { ids, decision: "approved" }),
+  `${ids.length} approved for the wall.`) }, `Approve all ${ids.length} shown`);
+  return h("div", { class: "comments" }, h("div", { class: "actions" }, approveAll), ...found.signatures.map((s) =>
     h("article", { class: "card comment-card", "data-id": s.id },
-      h("blockquote", {}, s.comment),
+      s.comment ? h("blockquote", {}, s.comment) : h("p", { class: "muted" }, "No message: name, city and country only."),
       h("p", { class: "muted" }, `${s.name} · ${place(s)} · `,
         moment(s.verified_at), s.public ? "" : " · not shown on the wall (signer chose private)"),
       h("div", { class: "actions" },

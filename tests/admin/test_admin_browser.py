@@ -222,3 +222,23 @@ def test_a_partner_sees_only_its_share_in_the_admin_page(app, signer, live_serve
     rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text("utf-8"))))
     assert [row["name"] for row in rows] == ["Ally Union"]
     shoot(page, "partner-export")
+
+
+def test_an_organiser_approves_a_days_wall_entries_at_once(app, signer, live_server, page):
+    from playwright.sync_api import expect
+
+    for n, comment in enumerate(["Мы с вами!", None, "Solidarity from Sheffield"]):
+        signer.sign_and_confirm(
+            f"p{n}@example.org", name=f"Name{n} X", public=True, comment=comment
+        )
+    page.goto(f"{live_server}/admin/")
+    page.get_by_label("Token").fill(make_token(app, "office"))
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("link", name="Save the plant").click()
+    page.get_by_role("link", name=re.compile("^Comments")).click()
+    expect(page.get_by_text("No message: name, city and country only.")).to_be_visible()
+    shoot(page, "wall-queue")
+    page.get_by_role("button", name="Approve all 3 shown").click()
+    expect(page.get_by_text("No comments wait for moderation.")).to_be_visible()
+    wall = signer.client.get("/api/v1/petitions/test-petition/signatures").json["signatures"]
+    assert sorted(entry["first_name"] for entry in wall) == ["Name0", "Name1", "Name2"]
