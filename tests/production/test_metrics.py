@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 
 import pytest
 
 from tests.conftest import make_app
-
-
-def sample(page: str, metric: str, **labels: str) -> float:
-    """Sum the samples of `metric` that carry `labels` (0 when there are none)."""
-    wanted = {f'{key}="{value}"' for key, value in labels.items()}
-    total = 0.0
-    for found, value in re.findall(rf"^{re.escape(metric)}(?:\{{(.*)\}})? (\S+)$", page, re.M):
-        if wanted <= set(found.split(",")):
-            total += float(value)
-    return total
+from tests.faults.conftest import sample
 
 
 def scrape(client) -> str:
