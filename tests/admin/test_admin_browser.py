@@ -119,7 +119,7 @@ def test_an_organiser_runs_a_petition_from_the_admin_page(app, client, smtp, liv
     page.get_by_role("link", name=re.compile("^Comments")).click()
     expect(page.locator("blockquote")).to_have_text("Water is a right!")
     shoot(page, "comments")
-    page.get_by_role("button", name="Approve").click()
+    page.get_by_role("button", name="Approve", exact=True).click()
     expect(page.get_by_text("No comments wait for moderation.")).to_be_visible()
     wall = client.get("/api/v1/petitions/clean-water/signatures").json["signatures"]
     assert [entry["comment"] for entry in wall] == ["Water is a right!"]
