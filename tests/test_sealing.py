@@ -113,11 +113,26 @@ def test_signing_again_while_pending_resends_and_the_new_link_works(sealed):
     assert sealed.count() == 1
 
 
-def test_a_sealed_petition_shows_no_wall(sealed):
+def test_the_wall_of_a_sealed_petition_shows_what_public_signers_published(sealed, key):
     sealed.sign_and_confirm("aigerim@example.org", public=True, comment="Keep it open", **ALICE)
+    sealed.sign_and_confirm("bolat@example.org", comment="They lied", **BOB)  # not public
     sealed.approve_wall()
     wall = sealed.client.get(f"/api/v1/petitions/{SLUG}/signatures").json
-    assert wall["signatures"] == []
+    entries = [{k: e[k] for k in ("first_name", "city", "comment")} for e in wall["signatures"]]
+    assert entries == [{"first_name": "Aigerim", "city": "Zhezkazgan", "comment": "Keep it open"}]
+    aigerim, bolat = stored(sealed.app)
+    assert opened(key, aigerim.name) == ALICE["name"]  # the whole stays sealed for organisers
+    assert bolat.shown is None
+
+
+def test_withdrawing_takes_a_sealed_signer_off_the_wall(sealed):
+    sealed.sign_and_confirm("aigerim@example.org", public=True, comment="Keep it open", **ALICE)
+    sealed.approve_wall()
+    withdraw = sealed.token("aigerim@example.org", "withdraw")
+    assert sealed.client.post(f"/withdraw/{withdraw}").status_code == 200
+    assert sealed.client.get(f"/api/v1/petitions/{SLUG}/signatures").json["signatures"] == []
+    (row,) = stored(sealed.app)
+    assert row.shown is None
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -131,6 +146,9 @@ def test_a_dump_of_a_sealed_petition_holds_no_signer(sealed, database_url):
     sealed.sign_and_confirm("bolat@example.org", comment="They lied", **BOB)
     withdraw = sealed.token("bolat@example.org", "withdraw")
     assert sealed.client.post(f"/withdraw/{withdraw}").status_code == 200
+    # A public signer published a first name, a city and a message: those alone are in clear.
+    carla = {"name": "Carla Ortiz", "postcode": "28001", "city": "Madrid"}
+    sealed.sign_and_confirm("carla@example.org", public=True, comment="Solidarity!", **carla)
 
     url = make_url(database_url).set(drivername="postgresql")
     dump = subprocess.run(
@@ -143,6 +161,9 @@ def test_a_dump_of_a_sealed_petition_holds_no_signer(sealed, database_url):
     assert "sealed:" in dump and "Save the plant" in dump  # the dump is of this database
     for typed in ["aigerim", "bolat", "Keep it open", "They lied", *ALICE.values(), *BOB.values()]:
         assert typed.lower() not in dump.lower(), typed
+    for unpublished in ["Ortiz", "carla@", "28001"]:
+        assert unpublished.lower() not in dump.lower(), unpublished
+    assert "Carla" in dump and "Madrid" in dump and "Solidarity!" in dump
 
 
 # --- the command line -------------------------------------------------------------------

@@ -42,13 +42,32 @@ def erase(record: Any) -> None:
     """Blank every personal field of a signature, keeping what counting needs."""
     for field in PERSONAL_FIELDS:
         setattr(record, field, None if field in {"postcode", "city", "comment"} else "")
+    record.shown = None
 
 
 def sealed(values: dict[str, Any], seal_key: str | None) -> dict[str, Any]:
-    """Return a new signature's values, on a sealed petition with all but the address sealed."""
+    """Return a new signature's values, on a sealed petition with all but the address sealed.
+
+    A signer who asked to be on the public wall chose to publish their first name,
+    city and message: that entry alone stays readable (`shown`), for the wall.
+    """
     if seal_key is None:
         return values
-    return values | {field: sealing.seal_value(seal_key, values[field]) for field in SEALED_AT_ONCE}
+    sealed: dict[str, Any] = {
+        field: sealing.seal_value(seal_key, values[field]) for field in SEALED_AT_ONCE
+    }
+    if values.get("public"):
+        sealed["shown"] = wall_entry(values["name"], values["city"], values["comment"])
+    return values | sealed
+
+
+def wall_entry(name: str, city: str | None, comment: str | None) -> dict[str, str | None]:
+    """Return what the public wall shows of a signer: the first name, never the whole."""
+    return {"first_name": first_name(name), "city": city, "comment": comment}
+
+
+def first_name(name: str) -> str:
+    return name.split()[0] if name.strip() else ""
 
 
 def settle(record: Any, seal_key: str | None) -> None:
