@@ -1,4 +1,5 @@
-"""Signing: the whole loop, duplicates, the honeypot, closed petitions, resend limits."""
+"""Signing: the whole loop, duplicates, the same work for every address, the honeypot,
+closed petitions, resend limits."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 from undersign.db import database
 from undersign.models import OutboxMessage, Petition, Signature, utcnow
 from undersign.signing import MAX_EMAILS_PER_SIGNATURE, RESEND_INTERVAL
@@ -91,6 +92,34 @@ def test_a_new_and_a_repeated_address_get_identical_answers(signer):
     assert first.get_data() == again.get_data() == after_confirming.get_data()
 
 
+def test_new_pending_and_verified_addresses_cost_the_database_the_same_statements(signer, app):
+    """The answer's timing must not say who signed: every path runs the same SQL, in order."""
+    signer.sign_and_confirm("verified@example.org")
+    signer.sign(email="pending@example.org")
+    _age_last_email(app, RESEND_INTERVAL)
+    signer.sign(email="limited@example.org")  # signs again at once: no email may go
+
+    ran: list[str] = []
+
+    def record(connection, cursor, statement, parameters, context, executemany):
+        ran.append(statement)
+
+    engine = database(app).engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        statements = {}
+        for who in ("new", "pending", "verified", "limited"):
+            ran.clear()
+            assert signer.sign(email=f"{who}@example.org").status_code == 202
+            statements[who] = list(ran)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert len(statements["new"]) >= 3
+    assert statements["pending"] == statements["new"]
+    assert statements["verified"] == statements["new"]
+    assert statements["limited"] == statements["new"]
+
+
 def test_the_honeypot_answers_as_success_and_keeps_nothing(signer, app):
     answer = signer.sign(email="bot@example.org", website="http://spam.example")
     assert answer.status_code == 202
@@ -140,7 +169,7 @@ def test_no_more_than_five_emails_per_signature(signer, app):
     assert len(signer.inbox("again@example.org")) == MAX_EMAILS_PER_SIGNATURE
 
 
-def test_signing_again_after_confirming_sends_nothing(signer):
+def test_signing_again_right_after_confirming_sends_nothing_more(signer):
     signer.sign_and_confirm("done@example.org")
     signer.sign(email="done@example.org")
     signer.deliver()

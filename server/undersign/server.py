@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -14,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.http.errors import NoMoreData, ParseException
+from werkzeug.exceptions import BadRequest
 
 from undersign import logs
 from undersign.config import METRICS_DIR
@@ -36,10 +39,60 @@ class _Undersign(BaseApplication):  # type: ignore[misc]
         # Each worker builds its own app after the fork, so no database
         # connection or Redis socket is ever shared between processes.
         if self.factory is not None:
-            return self.factory()
+            return _BrokenBodiesRefused(self.factory())
         from undersign import create_app
 
-        return create_app()
+        return _BrokenBodiesRefused(create_app())
+
+
+class _BrokenBodiesRefused:
+    """Answer a body gunicorn cannot read (a broken chunk, a client gone mid-body) with a 400.
+
+    Gunicorn raises its own exceptions from `wsgi.input` while the app reads the
+    body; to the app they would be unforeseen, a 500 for what a client sent.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        environ["wsgi.input"] = _ClientBody(environ["wsgi.input"])
+        return self.app(environ, start_response)
+
+
+class _ClientBody:
+    """Gunicorn's request body, its parse errors turned into the client's 400."""
+
+    def __init__(self, body: Any) -> None:
+        self.body = body
+
+    def read(self, size: int | None = None) -> bytes:
+        return self._client_error(self.body.read, size)
+
+    def readline(self, size: int | None = None) -> bytes:
+        return self._client_error(self.body.readline, size)
+
+    def readlines(self, size: int | None = None) -> list[bytes]:
+        return self._client_error(self.body.readlines, size)
+
+    def __iter__(self) -> _ClientBody:
+        return self
+
+    def __next__(self) -> bytes:
+        line = self.readline()
+        if not line:
+            raise StopIteration
+        return line
+
+    @staticmethod
+    def _client_error(read: Callable[[int | None], Any], size: int | None) -> Any:
+        try:
+            return read(size)
+        except (ParseException, NoMoreData) as error:
+            # The exception's text quotes the body: only its name goes on.
+            raise BadRequest(
+                f"the request body could not be read ({type(error).__name__})"
+            ) from None
 
 
 def run_gunicorn(
@@ -63,7 +116,7 @@ def run_gunicorn(
             "limit_request_line": 8190,
             # No access log: request lines carry the tokens of email links.
             "accesslog": None,
-            "logconfig_dict": logs.gunicorn_config(),
+            "logconfig_dict": _logging(),
             "logger_class": logs.GunicornLogger,
             # One fixed socket path per user: a second server on the machine would
             # take the first one's. Nothing here uses it.
@@ -71,6 +124,41 @@ def run_gunicorn(
         },
         factory,
     ).run()
+
+
+def _logging() -> dict[str, Any]:
+    """Return gunicorn's logging: the app's JSON lines, its refusals cut to their reason."""
+    config = logs.gunicorn_config()
+    config["filters"] = {"refusals": {"()": RefusalReasonOnly}}
+    for handler in config["handlers"].values():
+        handler["filters"] = ["refusals"]
+    return config
+
+
+# "Invalid request from ip=203.0.113.9: Invalid HTTP request line: 'GET /…'": the reason is
+# the words before the quoted request, which may hold a name in any encoding (logs.redact
+# knows only addresses and tokens).
+_REFUSAL = re.compile(r"Invalid request from ip=\S*: (?P<reason>[^:'\"(]*)")
+
+
+class RefusalReasonOnly(logging.Filter):
+    """Cut gunicorn's own lines about a request to what went wrong: no address, no request.
+
+    Gunicorn names the client and quotes the request line or header it refused,
+    and the URI of a request that broke: a signer's address, name or link could
+    be in either.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name != "gunicorn.error":
+            return True
+        message = record.getMessage()
+        refused = _REFUSAL.match(message)
+        if refused:
+            record.msg, record.args = "Invalid request refused: %s", (refused["reason"].strip(),)
+        elif message.startswith("Error handling request"):
+            record.msg, record.args = "Error handling request", ()
+        return True
 
 
 def prepare_metrics_dir() -> Path | None:
