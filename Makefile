@@ -20,10 +20,14 @@ lock: $(STAMP)  ## regenerate requirements.lock from pyproject.toml
 	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --extra dev --strip-extras \
 		--allow-unsafe --no-emit-options $(LOCKFLAGS) --output-file requirements.lock pyproject.toml
 
-run: $(STAMP)  ## serve the demo on http://127.0.0.1:8000 (SQLite, emails on the console)
+# `make run PORT=9000` serves elsewhere; the links in emails follow (unless UNDERSIGN_BASE_URL
+# is set already), since the mailer that writes them inherits the server's environment.
+PORT ?= 8000
+run: $(STAMP)  ## serve the demo on http://127.0.0.1:$(PORT) (SQLite, emails on the console)
 	$(BIN)/undersign db upgrade
 	$(BIN)/undersign demo
-	$(BIN)/undersign serve --host 127.0.0.1 --port 8000
+	UNDERSIGN_BASE_URL="$${UNDERSIGN_BASE_URL:-http://127.0.0.1:$(PORT)}" \
+		$(BIN)/undersign serve --host 127.0.0.1 --port $(PORT)
 
 test: $(STAMP)  ## the whole suite; PostgreSQL, Redis and browser tests run when available
 	$(BIN)/pytest
