@@ -1,4 +1,10 @@
-"""Streamed CSV and JSONL of a petition's signatures: one code path for the API and the CLI."""
+"""Streamed CSV, XLSX and JSONL of a petition's signatures: one code path for the API and the CLI.
+
+Each row carries its `channel`: `online` (signed and confirmed by email) or
+`paper` (a signer typed in from the sheets, see paper.py; a count without names
+has no row to export). CSV and XLSX are for people: yes/no, country names,
+times to the second; JSONL is for programs: raw typed values.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +12,29 @@ import csv
 import io
 import itertools
 import json
+import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
+import xlsxwriter
 from nacl.public import PrivateKey
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from undersign import audit, petitions, sealing
+from undersign import audit, i18n, paper, petitions, sealing
 from undersign.auth import CLI, Rights
 from undersign.models import Petition, Signature, SignatureStatus
 from undersign.privacy import PERSONAL_FIELDS
 
-FORMATS = ("csv", "jsonl")
+FORMATS = ("csv", "xlsx", "jsonl")
+# What each format is, for the answer's Content-Type (Flask adds the charset to text/*).
+MEDIA_TYPES = {
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "jsonl": "application/jsonl",
+}
 # Plain strings: Click reads an enum choice by its member names.
 STATUSES = (SignatureStatus.VERIFIED.value, SignatureStatus.PENDING.value, "all")
 COLUMNS = (
@@ -29,6 +43,7 @@ COLUMNS = (
     "postcode",
     "city",
     "country",
+    "country_name",
     "comment",
     "public",
     "contact_consent",
@@ -39,9 +54,11 @@ COLUMNS = (
     "flagged",
     "signed_at",
     "verified_at",
+    "channel",
 )
+ONLINE, PAPER = "online", "paper"
 # Read as columns, not as ORM objects: an export of a million rows must not
-# build a million objects.
+# build a million objects. country_name and channel are added on the way out.
 EXPORTED = (
     Signature.name,
     Signature.email,
@@ -61,12 +78,16 @@ EXPORTED = (
 )
 PERSONAL = tuple(COLUMNS.index(field) for field in PERSONAL_FIELDS)
 SOURCE, CONSENT = COLUMNS.index("source"), COLUMNS.index("contact_consent")
-SIGNED, VERIFIED = COLUMNS.index("signed_at"), COLUMNS.index("verified_at")
+COUNTRY = COLUMNS.index("country")
 # Cells a signer could have typed; the others are ours (codes, flags, timestamps).
 TYPED = (*PERSONAL, SOURCE)
-# A spreadsheet runs a cell starting with one of these as a formula.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A spreadsheet runs a cell starting with one of these as a formula (the import
+# of typed-in paper lists refuses such names by the same rule).
+FORMULA_STARTS = paper.FORMULA_STARTS
 BATCH = 1000
+# What spreadsheets show for a yes-or-no; JSONL keeps true and false.
+YES_NO = {True: "yes", False: "no"}
+XLSX_CHUNK = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -84,6 +105,26 @@ class Filters:
             "since": self.since.isoformat() if self.since else None,
             "until": self.until.isoformat() if self.until else None,
         }
+
+    def with_paper(self, rights: Rights) -> bool:
+        """Do typed-in paper signers belong in this export?
+
+        They count like verified signatures, have no partner, and are the
+        organisers' own: never a partner's, never pending.
+        """
+        return (
+            rights.is_organiser and self.status != SignatureStatus.PENDING and self.source is None
+        )
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How an export is written: the format, a byte-order mark, the country names' language."""
+
+    fmt: str = "csv"
+    # Excel reads a CSV as UTF-8 (Cyrillic and all) only when it starts with one.
+    bom: bool = False
+    locale: str | None = None  # None: the petition's own language
 
 
 def consistent_session(sessions: sessionmaker[Session]) -> Session:
@@ -112,9 +153,9 @@ class Snapshot:
     rights: Rights
     total: int
 
-    def stream(self, fmt: str) -> Iterator[str]:
-        """Yield the export as text, ending the read as soon as the last row is out."""
-        return self._closing(stream(self.session, self.petition, self.filters, fmt, self.rights))
+    def stream(self, layout: Layout) -> Iterator[bytes]:
+        """Yield the export's bytes, ending the read as soon as the last row is out."""
+        return self._closing(stream(self.session, self.petition, self.filters, layout, self.rights))
 
     def records(self, named_only: bool = False) -> Iterator[dict[str, Any]]:
         """Yield each row as a dict of COLUMNS, ending the read after the last."""
@@ -122,15 +163,37 @@ class Snapshot:
         return self._closing(record(values) for values in found)
 
     def unnamed_by_country(self) -> list[tuple[str, int]]:
-        """Count, per country, the signers here who did not agree to be named."""
+        """Count, per country, the signers here who did not agree to be named.
+
+        Paper signatures join in: every one of a count, and the typed-in signers
+        whose sheet did not say they may be named.
+        """
         chosen = query(self.petition, self.filters, self.rights).where(Signature.named.is_(False))
         counted = (
             chosen.order_by(None)
             .with_only_columns(Signature.country, func.count())
             .group_by(Signature.country)
-            .order_by(Signature.country)
         )
-        return [(country, int(number)) for country, number in self.session.execute(counted)]
+        online = [(code, int(number)) for code, number in self.session.execute(counted)]
+        on_paper: list[tuple[str, int]] = []
+        if self.filters.with_paper(self.rights):
+            unnamed = paper.by_country(self.session, self.petition.id, unnamed_only=True)
+            on_paper = list(unnamed.items())
+        return list(paper.merged(online, on_paper).items())
+
+    def counted(self) -> int:
+        """Return how many signatures count here: every exported row, and paper counts too."""
+        if not self.filters.with_paper(self.rights):
+            return self.total
+        people = paper.count_people(self.session, _paper_query(self.petition, self.filters))
+        return self.total - people + paper.total(self.session, self.petition.id)
+
+    def named_on_paper(self) -> int:
+        """Return how many typed-in paper signers here may be named to the addressee."""
+        if not self.filters.with_paper(self.rights):
+            return 0
+        chosen = _paper_query(self.petition, self.filters, named_only=True)
+        return paper.count_people(self.session, chosen)
 
     def close(self) -> None:
         self.session.close()
@@ -171,7 +234,7 @@ def open_snapshot(
 
 
 def query(petition: Petition, filters: Filters, rights: Rights = CLI) -> Select[Signature]:
-    """Select the signatures an export holds, oldest first, within `rights`."""
+    """Select the online signatures an export holds, oldest first, within `rights`."""
     if filters.status == SignatureStatus.VERIFIED:
         chosen = Signature.counted(petition.id)
     else:
@@ -182,10 +245,17 @@ def query(petition: Petition, filters: Filters, rights: Rights = CLI) -> Select[
     return rights.scope(chosen).order_by(Signature.id)
 
 
+def _paper_query(petition: Petition, filters: Filters, named_only: bool = False) -> Select[Any]:
+    return paper.listed_people(petition.id, filters.since, filters.until, named_only)
+
+
 def count(session: Session, petition: Petition, filters: Filters, rights: Rights = CLI) -> int:
     """Return how many rows the export holds (in a consistent session: exactly as many)."""
     chosen = query(petition, filters, rights).order_by(None).subquery()
-    return int(session.scalar(select(func.count()).select_from(chosen)) or 0)
+    online = int(session.scalar(select(func.count()).select_from(chosen)) or 0)
+    if not filters.with_paper(rights):
+        return online
+    return online + paper.count_people(session, _paper_query(petition, filters))
 
 
 def batches(
@@ -199,7 +269,9 @@ def batches(
 
     The rows come through a server-side cursor BATCH at a time, so memory
     stays flat whether the petition has a hundred signatures or a million.
+    The online signatures come first, then the typed-in paper ones.
     `named_only` keeps the signers who agreed to be named to the addressee.
+    Values keep their types (bool, datetime, date): each format writes its own.
     """
     chosen = query(petition, filters, rights).with_only_columns(*EXPORTED)
     if named_only:
@@ -207,6 +279,10 @@ def batches(
     result = session.execute(chosen.execution_options(yield_per=BATCH))
     for partition in result.partitions():
         yield [_values(row, rights) for row in partition]
+    if filters.with_paper(rights):
+        on_paper = paper.people_rows(session, _paper_query(petition, filters, named_only))
+        while chunk := [_paper_values(row) for row in itertools.islice(on_paper, BATCH)]:
+            yield chunk
 
 
 def rows(
@@ -223,14 +299,23 @@ def rows(
 
 def _values(row: Sequence[Any], rights: Rights) -> list[Any]:
     values = list(row)
+    # First into COLUMNS' order (the indices below are COLUMNS'): country_name,
+    # written in the layout's language on the way out, and the channel.
+    values.insert(COUNTRY + 1, None)
+    values.append(ONLINE)
     if rights.partner is not None and not rights.may_see_personal(values[SOURCE], values[CONSENT]):
         for index in PERSONAL:
             values[index] = None
-    values[SIGNED] = values[SIGNED].isoformat()
-    verified = values[VERIFIED]
-    if verified is not None:
-        values[VERIFIED] = verified.isoformat()
     return values
+
+
+def _paper_values(row: Sequence[Any]) -> list[Any]:
+    name, city, country, signed_on, named = row
+    found: dict[str, Any] = dict.fromkeys(COLUMNS)
+    found |= {"name": name, "city": city, "country": country, "named": named}
+    found |= {"public": False, "contact_consent": False, "flagged": False}
+    found |= {"signed_at": signed_on, "channel": PAPER}
+    return list(found.values())
 
 
 def record(values: list[Any]) -> dict[str, Any]:
@@ -238,11 +323,46 @@ def record(values: list[Any]) -> dict[str, Any]:
 
 
 def stream(
-    session: Session, petition: Petition, filters: Filters, fmt: str, rights: Rights = CLI
-) -> Iterator[str]:
+    session: Session,
+    petition: Petition,
+    filters: Filters,
+    layout: Layout,
+    rights: Rights = CLI,
+) -> Iterator[bytes]:
     """Yield the export a batch of rows at a time, reading them through a server-side cursor."""
-    exported = batches(session, petition, filters, rights)
-    yield from (_csv(exported) if fmt == "csv" else _jsonl(exported))
+    exported = _named(
+        batches(session, petition, filters, rights),
+        dict(i18n.countries(layout.locale or petition.default_locale)),
+    )
+    if layout.fmt == "xlsx":
+        yield from _xlsx(exported)
+        return
+    if layout.fmt == "csv":
+        text = _csv(exported)
+        if layout.bom:
+            text = itertools.chain(["\ufeff"], text)
+    else:
+        text = _jsonl(exported)
+    for chunk in text:
+        yield chunk.encode("utf-8")
+
+
+def _named(exported: Iterator[list[list[Any]]], names: dict[str, str]) -> Iterator[list[list[Any]]]:
+    for batch in exported:
+        for values in batch:
+            values[COUNTRY + 1] = names.get(values[COUNTRY], values[COUNTRY])
+        yield batch
+
+
+def _text(value: Any) -> Any:
+    """Write a value for a person reading a spreadsheet: yes/no, times to the second."""
+    if isinstance(value, bool):
+        return YES_NO[value]
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
 
 
 def _csv(exported: Iterator[list[list[Any]]]) -> Iterator[str]:
@@ -255,7 +375,7 @@ def _csv(exported: Iterator[list[list[Any]]]) -> Iterator[str]:
                 value = values[index]
                 if value and value[0] in FORMULA_STARTS:  # the cheap test first: most cells pass
                     values[index] = _cell(value)
-        writer.writerows(batch)
+        writer.writerows([_text(value) for value in values] for values in batch)
         yield _drain(buffer)
     yield _drain(buffer)
 
@@ -273,9 +393,74 @@ def _drain(buffer: io.StringIO) -> str:
     return text
 
 
+def _xlsx(exported: Iterator[list[list[Any]]]) -> Iterator[bytes]:
+    """Write the rows to an XLSX workbook a row at a time, then yield the file in chunks.
+
+    A workbook is a zip whose parts are complete only at its end, so nothing
+    can leave before the last row is written. XlsxWriter's constant_memory
+    mode writes each row to a temporary file as soon as the next begins: memory
+    stays flat however many rows there are, and the finished file is read back
+    from disk. Strings are always written as strings, never as formulas,
+    numbers or links: the XLSX form of the CSV's formula rule.
+    """
+    with tempfile.TemporaryFile() as file:
+        workbook = xlsxwriter.Workbook(
+            file,
+            {
+                "constant_memory": True,
+                "strings_to_formulas": False,
+                "strings_to_numbers": False,
+                "strings_to_urls": False,
+            },
+        )
+        _fill(workbook, exported)
+        workbook.close()
+        file.seek(0)
+        while chunk := file.read(XLSX_CHUNK):
+            yield chunk
+
+
+def _fill(workbook: Any, exported: Iterator[list[list[Any]]]) -> None:
+    sheet = workbook.add_worksheet("signatures")
+    bold = workbook.add_format({"bold": True})
+    moment = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+    day = workbook.add_format({"num_format": "yyyy-mm-dd"})
+    sheet.freeze_panes(1, 0)
+    for column, name in enumerate(COLUMNS):
+        sheet.write_string(0, column, name, bold)
+        sheet.set_column(column, column, 28 if name in ("name", "email", "comment") else 14)
+    line = 0
+    for batch in exported:
+        for values in batch:
+            line += 1
+            for column, value in enumerate(values):
+                if value is None:
+                    continue
+                if isinstance(value, bool):
+                    sheet.write_string(line, column, YES_NO[value])
+                elif isinstance(value, datetime):  # in UTC, as every time here
+                    sheet.write_datetime(line, column, value.replace(tzinfo=None), moment)
+                elif isinstance(value, date):
+                    sheet.write_datetime(line, column, value, day)
+                else:
+                    sheet.write_string(line, column, str(value))
+    sheet.autofilter(0, 0, line, len(COLUMNS) - 1)
+
+
 def _jsonl(exported: Iterator[list[list[Any]]]) -> Iterator[str]:
     for batch in exported:
-        yield "".join(json.dumps(record(values), ensure_ascii=False) + "\n" for values in batch)
+        yield "".join(
+            json.dumps(record(values), ensure_ascii=False, default=_raw) + "\n" for values in batch
+        )
+
+
+def _raw(value: Any) -> str:
+    """Write a time or a day for a program: ISO, in UTC, to the second."""
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
 
 
 def opened(lines: Iterable[str], keys: Sequence[PrivateKey]) -> Iterator[str]:
