@@ -2,6 +2,8 @@
 // The token lives in sessionStorage only: never in a URL or a cookie, so no other
 // site can make this browser act with it (nothing to forge across sites).
 
+import { t } from "./i18n.js";
+
 const API = "/api/v1/admin";
 const TOKEN_KEY = "undersign.organiser-token";
 
@@ -15,11 +17,13 @@ export class Unauthorised extends Error {}
 /** Call the API; answer its JSON, the response itself for a file, or null for 204. */
 export async function call(method, path, body) {
   const headers = { Authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY)}` };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  // A file (a petition's picture) is sent as it is, with its own type; anything else as JSON.
+  const raw = body instanceof Blob;
+  if (body !== undefined) headers["Content-Type"] = raw ? body.type : "application/json";
   const response = await fetch(API + path, {
     method,
     headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
+    body: body === undefined || raw ? body : JSON.stringify(body),
     credentials: "omit",
     cache: "no-store",
   });
@@ -28,7 +32,7 @@ export async function call(method, path, body) {
     const problem = await response.json().catch(() => ({}));
     const error = problem.error || {};
     const fields = error.fields ? Object.values(error.fields).join("; ") : "";
-    throw new Error(fields || error.message || `The server answered ${response.status}.`);
+    throw new Error(fields || error.message || t("server_answered", { status: response.status }));
   }
   if (response.status === 204) return null;
   const type = response.headers.get("Content-Type") || "";

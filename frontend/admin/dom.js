@@ -34,3 +34,10 @@ export function toast(message) {
   clearTimeout(toastTimer);
   toastTimer = setTimeout(() => (el.hidden = true), 4000);
 }
+
+/**
+ * A wide table in a box that scrolls sideways on a narrow screen, rather than the whole page.
+ * The box takes the keyboard focus (and is named), so it can be scrolled without a mouse.
+ */
+export const scrolling = (label, table) =>
+  h("div", { class: "scroll", tabindex: 0, role: "region", "aria-label": label }, table);

@@ -1,8 +1,10 @@
 // Exporting signatures, and the printable list for the handover.
 
 import { get, query } from "./api.js";
-import { h } from "./dom.js";
+import { h, toast } from "./dom.js";
+import { t, tn } from "./i18n.js";
 import { act } from "./router.js";
+import { open, openKeys } from "./sealing.js";
 import { me } from "./session.js";
 
 async function download(path, filename) {
@@ -15,36 +17,67 @@ async function download(path, filename) {
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
+/**
+ * The hand-over list as the server rendered it, with a sealed petition's values opened here:
+ * the server marks each one (an element with data-sealed) since it cannot open them itself.
+ * Answers the document's HTML and how many values stayed sealed.
+ */
+function openSealedList(html) {
+  const page = new DOMParser().parseFromString(html, "text/html");
+  let closed = 0;
+  for (const el of page.querySelectorAll("[data-sealed]")) {
+    const value = open(el.dataset.sealed);
+    if (value === el.dataset.sealed) closed += 1;
+    else {
+      el.textContent = value;
+      el.removeAttribute("data-sealed");
+      el.classList.remove("sealed");
+    }
+  }
+  return { html: `<!doctype html>\n${page.documentElement.outerHTML}`, closed };
+}
+
+async function openHandover(p) {
+  if (p.seal_key && !openKeys().length) {
+    toast(t("sealing.key_first"));
+    return;
+  }
+  const response = await get(`/petitions/${encodeURIComponent(p.slug)}/handover`);
+  let html = await response.text();
+  if (p.seal_key) {
+    const opened = openSealedList(html);
+    html = opened.html;
+    if (opened.closed) toast(tn("sealing.some_closed", opened.closed));
+  }
+  const url = URL.createObjectURL(new Blob([html], { type: "text/html" }));
+  window.open(url, "_blank");
+}
+
 export function exportTab(p) {
   const form = h("form", { class: "filters export", onsubmit: (event) => {
     event.preventDefault();
     const data = Object.fromEntries(new FormData(event.target));
     const stamp = new Date().toISOString().slice(0, 10);
     act(() => download(`/petitions/${encodeURIComponent(p.slug)}/export${query(data)}`,
-      `${p.slug}-${stamp}.${data.format}`), "Export downloaded (and written to the audit log).");
+      `${p.slug}-${stamp}.${data.format}`), t("export.downloaded"));
   } },
-  h("label", {}, "Format", h("select", { name: "format" },
-    h("option", { value: "csv" }, "CSV (spreadsheets)"), h("option", { value: "jsonl" }, "JSON lines"))),
-  h("label", {}, "Signatures", h("select", { name: "status" },
-    h("option", { value: "verified" }, "verified"), h("option", { value: "pending" }, "pending"),
-    h("option", { value: "all" }, "all"))),
-  me.partner ? null : h("label", {}, "Source", h("input", { name: "source", placeholder: "partner code" })),
-  h("label", {}, "Signed from", h("input", { name: "since", type: "date" })),
-  h("label", {}, "Signed to", h("input", { name: "until", type: "date" })),
-  h("button", { type: "submit" }, "Download"));
+  h("label", {}, t("export.format"), h("select", { name: "format" },
+    ["csv", "xlsx", "jsonl"].map((format) => h("option", { value: format }, t(`export.${format}`))))),
+  h("label", {}, t("export.signatures"), h("select", { name: "status" },
+    ["verified", "pending", "all"].map((s) => h("option", { value: s }, t(`states.${s}`))))),
+  me.partner ? null : h("label", {}, t("export.source"), h("input", { name: "source", placeholder: t("export.source_placeholder") })),
+  h("label", {}, t("export.since"), h("input", { name: "since", type: "date" })),
+  h("label", {}, t("export.until"), h("input", { name: "until", type: "date" })),
+  h("button", { type: "submit" }, t("export.download")));
   const handover = me.partner ? null : h("div", { class: "card" },
-    h("h2", {}, "Printable list for the handover"),
-    h("p", {}, "Numbered verified signatures with name, city, country and date; every printed page ",
-      "repeats the petition's title and the total. Addresses are not included."),
-    h("button", { type: "button", onclick: () => act(async () => {
-      const response = await get(`/petitions/${encodeURIComponent(p.slug)}/handover`);
-      const url = URL.createObjectURL(new Blob([await response.text()], { type: "text/html" }));
-      window.open(url, "_blank");
-    }) }, "Open printable list"));
+    h("h2", {}, t("export.handover_title")),
+    h("p", {}, t("export.handover_about")),
+    p.seal_key ? h("p", { class: "muted" }, t("export.handover_sealed")) : null,
+    h("button", { type: "button", onclick: () => act(() => openHandover(p)) }, t("export.handover_open")));
   return h("div", {},
-    h("div", { class: "card" }, h("h2", {}, "Export signatures"),
-      h("p", { class: "muted" }, "Spreadsheet formulas in names and comments are neutralised. ",
-        "For very large exports, the command line (undersign export) or the API streams to disk."),
+    h("div", { class: "card" }, h("h2", {}, t("export.title")),
+      h("p", { class: "muted" }, t("export.about")),
+      p.seal_key ? h("p", { class: "muted" }, t("export.sealed_note")) : null,
       form),
     handover);
 }

@@ -1,6 +1,8 @@
 // How numbers, the API's ISO dates (kept in UTC) and places read on the page.
 
-export const number = (n) => new Intl.NumberFormat("en").format(n ?? 0);
+import { lang } from "./i18n.js";
+
+export const number = (n) => new Intl.NumberFormat(lang).format(n ?? 0);
 export const day = (iso) => (iso ? iso.slice(0, 10) : "");
 export const moment = (iso) => (iso ? iso.slice(0, 16).replace("T", " ") : "");
 

@@ -2,18 +2,21 @@
 
 import { get, post } from "./api.js";
 import { dashboardTab, progress } from "./dashboard.js";
-import { h, show } from "./dom.js";
+import { h, scrolling, show } from "./dom.js";
 import { editView } from "./edit.js";
 import { exportTab } from "./export.js";
 import { moment, number } from "./format.js";
+import { t } from "./i18n.js";
+import { keyCard } from "./keyfile.js";
 import { queueTab } from "./moderation.js";
+import { paperTab } from "./paper.js";
 import { act } from "./router.js";
 import { me } from "./session.js";
 import { signaturesTab } from "./signatures.js";
 
 const openPill = (p) => {
   const state = p.is_open ? "open" : "closed";
-  return h("span", { class: `pill ${state}` }, state);
+  return h("span", { class: `pill ${state}` }, t(`petitions.${state}`));
 };
 
 export async function petitionsView() {
@@ -28,58 +31,60 @@ export async function petitionsView() {
       h("td", {}, progress(p.counts.verified, p.goal)),
     ));
   show(
-    h("div", { class: "heading" }, h("h1", {}, "Petitions"),
-      me.partner ? null : h("a", { class: "button", href: "#/p/new/edit" }, "New petition")),
+    h("div", { class: "heading" }, h("h1", {}, t("petitions.title")),
+      me.partner ? null : h("a", { class: "button", href: "#/p/new/edit" }, t("petitions.new"))),
     petitions.length
-      ? h("table", { class: "table" },
-        h("thead", {}, h("tr", {}, h("th", {}, "Petition"), h("th", {}, "Status"),
-          h("th", { class: "num" }, "Verified"), h("th", { class: "num" }, "Pending"),
-          h("th", {}, "Goal"))),
-        h("tbody", {}, rows))
-      : h("p", { class: "empty" }, "No petitions yet."),
+      ? scrolling(t("petitions.title"), h("table", { class: "table" },
+        h("thead", {}, h("tr", {}, h("th", {}, t("petitions.petition")), h("th", {}, t("petitions.status")),
+          h("th", { class: "num" }, t("states.verified")), h("th", { class: "num" }, t("states.pending")),
+          h("th", {}, t("petitions.goal")))),
+        h("tbody", {}, rows)))
+      : h("p", { class: "empty" }, t("petitions.none")),
   );
 }
 
-const TABS = [
-  ["dashboard", "Dashboard"],
-  ["signatures", "Signatures"],
-  ["review", "Review"],
-  ["comments", "Comments"],
-  ["export", "Export"],
-  ["edit", "Edit"],
-];
+// "media" is a page of its own (media.js, routed in main.js); the others draw in the tab's body.
+const TABS = ["dashboard", "signatures", "review", "comments", "export", "paper", "media", "edit"];
+
+/** Open or close the petition; closing, which turns signers away, is asked about first. */
+function openOrClose(p) {
+  const closing = p.status === "open";
+  if (closing && !window.confirm(t("petitions.confirm_close", { title: p.title }))) return;
+  act(() => post(`/petitions/${encodeURIComponent(p.slug)}/${closing ? "close" : "open"}`),
+    t(closing ? "petitions.closed_done" : "petitions.opened_done"));
+}
 
 export async function petitionView(slug, tab) {
   if (slug === "new") return editView(null);
   const board = await get(`/petitions/${encodeURIComponent(slug)}/dashboard`);
   const p = board.petition;
   const organiser = !me.partner;
-  const tabs = TABS.filter(([key]) => organiser || ["dashboard", "signatures", "export"].includes(key));
+  const tabs = TABS.filter((key) => organiser || ["dashboard", "signatures", "export"].includes(key));
   const badge = { review: board.queues.review, comments: board.queues.comments };
   const header = h("div", { class: "heading" },
     h("div", {}, h("h1", {}, p.title),
       h("p", { class: "muted" }, `/p/${p.slug} · `,
         openPill(p),
-        p.closes_at ? ` · closes ${moment(p.closes_at)} UTC` : "")),
+        p.closes_at ? ` · ${t("petitions.closes", { when: moment(p.closes_at) })}` : "")),
     organiser
-      ? h("button", {
-        type: "button",
-        class: p.status === "open" ? "danger" : "",
-        onclick: () => act(() => post(`/petitions/${p.slug}/${p.status === "open" ? "close" : "open"}`),
-          p.status === "open" ? "Petition closed." : "Petition opened."),
-      }, p.status === "open" ? "Close petition" : "Open petition")
+      ? h("button", { type: "button", class: p.status === "open" ? "danger" : "", onclick: () => openOrClose(p) },
+        t(p.status === "open" ? "petitions.close" : "petitions.open_again"))
       : null);
-  const nav = h("nav", { class: "tabs" }, tabs.map(([key, label]) =>
-    h("a", { href: `#/p/${encodeURIComponent(slug)}/${key}`, class: key === tab ? "active" : "" },
-      label, badge[key] ? h("span", { class: "count" }, badge[key]) : null)));
+  const nav = h("nav", { class: "tabs", "aria-label": t("petitions.sections") }, tabs.map((key) =>
+    h("a", { href: `#/p/${encodeURIComponent(slug)}/${key}`, class: key === tab ? "active" : "",
+      "aria-current": key === tab ? "page" : null },
+    t(`tabs.${key}`), badge[key] ? h("span", { class: "count" }, badge[key]) : null)));
   const body = h("div", { class: "tab-body" });
-  show(header, nav, body);
+  // Only a sealed petition's personal data needs the key: not its dashboard or its texts.
+  const sealed = p.seal_key && ["signatures", "review", "comments", "export"].includes(tab) ? keyCard(p) : null;
+  show(header, nav, sealed, body);
   const render = {
     dashboard: () => dashboardTab(board),
     signatures: () => signaturesTab(p),
     review: () => queueTab(p, "review"),
     comments: () => queueTab(p, "comments"),
     export: () => exportTab(p),
+    paper: () => paperTab(p),
     edit: () => editView(p),
   }[tab] || (() => dashboardTab(board));
   body.replaceChildren(await render());

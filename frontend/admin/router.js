@@ -4,6 +4,7 @@
 
 import { hasToken, Unauthorised } from "./api.js";
 import { h, show, toast } from "./dom.js";
+import { t } from "./i18n.js";
 import { identify, REFUSED, showSignedIn, showSignIn, signOut } from "./session.js";
 
 let views = null;
@@ -22,9 +23,10 @@ export async function route() {
     else if (section === "partners") await views.partners();
     else if (section === "webhooks") await views.webhooks();
     else if (section === "audit") await views.audit();
+    else if (section === "updates") await views.updates(slug ? decodeURIComponent(slug) : null);
     else await views.petitions();
   } catch (error) {
-    if (error instanceof Unauthorised) signOut(REFUSED);
+    if (error instanceof Unauthorised) signOut(t(REFUSED));
     else show(h("p", { class: "error" }, error.message));
   }
 }
@@ -41,7 +43,7 @@ export async function act(action, done) {
     await route();
     return result;
   } catch (error) {
-    if (error instanceof Unauthorised) signOut("Your token is no longer valid.");
+    if (error instanceof Unauthorised) signOut(t("sign_in.expired"));
     else toast(error.message);
   }
 }

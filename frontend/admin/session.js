@@ -2,8 +2,10 @@
 
 import { forgetToken, get, saveToken } from "./api.js";
 import { show } from "./dom.js";
+import { t } from "./i18n.js";
 
-export const REFUSED = "That token is not valid (or was revoked).";
+/** The locale text for a token the API refused. */
+export const REFUSED = "sign_in.refused";
 
 /** The signed-in organiser or partner, from /me; a live binding for the views to read. */
 export let me = null;
@@ -43,7 +45,7 @@ export function showSignedIn() {
   document.getElementById("nav").hidden = false;
   document.getElementById("who").hidden = false;
   document.getElementById("who-name").textContent = me.partner
-    ? `${me.name} · partner ${me.partner}`
+    ? t("who_partner", { name: me.name, partner: me.partner })
     : me.name;
   for (const link of document.querySelectorAll("[data-nav]")) {
     link.hidden = Boolean(me.partner) && link.dataset.nav !== "petitions";
