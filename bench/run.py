@@ -50,6 +50,8 @@ COUNT_PATH = f"/api/v1/petitions/{SLUG}/count"
 # The targets for this 2-core machine (issue 5).
 TARGETS = {
     "sign_rps_ratio": 0.15,
+    # Issue 12: beside a signature's two rows written with raw psycopg (floor.py).
+    "sign_reference_ratio": 0.60,
     "sign_p99_ms": 100.0,
     "count_rps_ratio": 0.70,
     "mailer_per_second": 200.0,
@@ -226,6 +228,19 @@ def measure_floor() -> dict[str, Any]:
     return {"sign": sign, "count": count}
 
 
+def measure_reference(engine: Engine, database_url: str) -> dict[str, Any]:
+    """Sign against the raw psycopg reference, then empty the tables it wrote to."""
+    url = make_url(database_url).set(drivername="postgresql").render_as_string(False)
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "server")}
+    command = [sys.executable, str(BENCH / "floor.py"), "--workers", str(WORKERS)]
+    with server("reference", [*command, "--database-url", url], env, COUNT_PATH) as (base, pid):
+        wrk(base + SIGN_PATH, "sign", "reference-warmup", seconds=2)
+        sign = wrk(base + SIGN_PATH, "sign", "reference", pid=pid)
+    with engine.begin() as connection:
+        connection.execute(text("TRUNCATE outbox, signatures CASCADE"))
+    return {"sign": sign}
+
+
 def measure_undersign(database_url: str, run: str, with_count: bool) -> dict[str, Any]:
     env = service_env(database_url)
     command = undersign("serve", "--no-mailer", "--workers", str(WORKERS))
@@ -373,6 +388,8 @@ def report(results: dict[str, Any]) -> str:
     sign_ratio = zero["sign"]["ok_per_second"] / floor["sign"]["ok_per_second"]
     count_ratio = zero["count"]["ok_per_second"] / floor["count"]["ok_per_second"]
     growth = full["probe"]["p50_ms"] / zero["probe"]["p50_ms"]
+    reference = results["reference"]["sign"]
+    reference_ratio = zero["sign"]["ok_per_second"] / reference["ok_per_second"]
     sign_cpu = floor["sign"]["server_cpu_ms"] / zero["sign"]["server_cpu_ms"]
     count_cpu = floor["count"]["server_cpu_ms"] / zero["count"]["server_cpu_ms"]
     stored = f"{results['stored']:,}"
@@ -380,6 +397,9 @@ def report(results: dict[str, Any]) -> str:
         ("signing, accepted/s", f"{zero['sign']['ok_per_second']:.0f}",
          f"{floor['sign']['ok_per_second']:.0f}", f"{sign_ratio:.0%}",
          f">= 15% of floor: {verdict(sign_ratio >= TARGETS['sign_rps_ratio'])}"),
+        ("signing, accepted/s, beside raw psycopg", f"{zero['sign']['ok_per_second']:.0f}",
+         f"{reference['ok_per_second']:.0f}", f"{reference_ratio:.0%}",
+         f">= 60% of reference: {verdict(reference_ratio >= TARGETS['sign_reference_ratio'])}"),
         ("signing p50 / p99, ms", f"{zero['sign']['p50_ms']:.1f} / {zero['sign']['p99_ms']:.1f}",
          f"{floor['sign']['p50_ms']:.1f} / {floor['sign']['p99_ms']:.1f}", "",
          f"p99 < 100 ms: {verdict(zero['sign']['p99_ms'] < TARGETS['sign_p99_ms'])}"),
@@ -428,9 +448,11 @@ def main() -> None:
     with bench_database() as url:
         env = service_env(url)
         create_petition(env)
+        engine = create_engine(url)
+        say("reference: a signature's two rows written with raw psycopg, nothing else")
+        results["reference"] = measure_reference(engine, url)
         say("Undersign: signing and count reads, nothing stored yet")
         results["at_0"] = measure_undersign(url, "zero", with_count=True)
-        engine = create_engine(url)
         say(f"mailer: {MAILS} queued emails to a local SMTP server")
         results["mailer"] = measure_mailer(engine, url)
         say(f"storing {STORED:,} signatures")

@@ -40,6 +40,15 @@ a { color: var(--_accent); }
 details { margin: 0 0 1rem; }
 summary { cursor: pointer; color: var(--_accent); font-weight: 600; }
 .target { color: var(--_muted); margin-top: .5rem; }
+.body { overflow-wrap: break-word; }
+.body h3 { font-size: 1.1rem; margin: 1rem 0 .4rem; }
+.body h4, .body h5, .body h6 { font-size: 1rem; margin: .9rem 0 .35rem; }
+.body ul, .body ol { margin: 0 0 .75rem; padding-left: 1.4rem; }
+.body li > p { margin: 0 0 .35rem; }
+.body blockquote { margin: 0 0 .75rem; padding-left: .9rem; border-left: 4px solid var(--_line); color: var(--_muted); }
+.body pre { overflow-x: auto; border: 1px solid var(--_line); border-radius: calc(var(--_radius) * .5); padding: .5rem; }
+.body hr { border: 0; border-top: 1px solid var(--_line); }
+.closes { color: var(--_muted); }
 .count { margin: 0 0 .35rem; }
 .count strong { font-size: 1.5rem; }
 .goal { color: var(--_muted); }
@@ -123,6 +132,31 @@ button[disabled] { opacity: .7; cursor: progress; }
     return element;
   }
 
+  // The petition's full text: the service rendered its Markdown and sanitised it (body_html).
+  // setHTML sanitises once more and, unlike innerHTML, is allowed where a host page enforces
+  // Trusted Types; a browser without it gets innerHTML, or, if the page forbids that, the text.
+  function bodyOf(petition) {
+    const body = h("div", { class: "body" });
+    try {
+      if (body.setHTML) body.setHTML(petition.body_html);
+      else body.innerHTML = petition.body_html;
+    } catch {
+      body.replaceChildren(...petition.body.split(/\n{2,}/).filter(Boolean).map((p) => h("p", {}, p)));
+    }
+    // The card's title is an h2: the text's headings go one level below the page's.
+    for (const heading of body.querySelectorAll("h2, h3, h4, h5")) {
+      const lower = document.createElement(`h${Number(heading.tagName[1]) + 1}`);
+      lower.append(...heading.childNodes);
+      heading.replaceWith(lower);
+    }
+    // Links leave the partner's page in a tab of their own, which cannot reach back to it.
+    for (const link of body.querySelectorAll("a[href]")) {
+      link.target = "_blank";
+      link.rel = "nofollow noopener noreferrer";
+    }
+    return body;
+  }
+
   class UndersignPetition extends HTMLElement {
     constructor() {
       super();
@@ -178,24 +212,25 @@ button[disabled] { opacity: .7; cursor: progress; }
 
     render() {
       const { t, petition } = this;
-      const paragraphs = (petition.body || "").split(/\n{2,}/).filter(Boolean).map((p) => h("p", {}, p));
+      const body = petition.body_html ? bodyOf(petition) : null;
       const open = petition.status === "open";
       this.card = h(
         "section",
         { class: "card", lang: this.locale, "aria-labelledby": "title" },
         h("h2", { id: "title" }, petition.title),
         petition.summary ? h("p", { class: "summary" }, petition.summary) : null,
-        paragraphs.length || petition.target
+        body || petition.target
           ? h(
               "details",
               {},
               h("summary", {}, t.widget.read_more),
               petition.target ? h("p", { class: "target" }, `${t.petition.addressed_to}: ${petition.target}`) : null,
-              ...paragraphs,
+              body,
             )
           : null,
         h("p", { class: "count" }),
         petition.goal ? h("div", { class: "bar", role: "progressbar", "aria-valuemin": "0" }, h("span")) : null,
+        open && petition.closes_on ? h("p", { class: "closes" }, fill(t.content.closes_on, { date: petition.closes_on })) : null,
         open ? this.form() : h("p", { class: "status", role: "status" }, t.sign.closed),
       );
       this.show(this.card);
@@ -275,9 +310,16 @@ button[disabled] { opacity: .7; cursor: progress; }
           "div",
           { class: "privacy who-sees" },
           h("p", {}, h("strong", {}, t.form.who_sees)),
-          h("ul", {}, ...["sees_addressee", "sees_wall", "sees_organisers", "sees_partners"].map((key) => h("li", {}, t.form[key]))),
+          // Entries wait for approval unless the petition shows them at once (wall_mode "show").
+          h("ul", {}, ...["sees_addressee", petition.wall_mode === "show" ? "sees_wall_show" : "sees_wall", "sees_organisers", "sees_partners"].map((key) => h("li", {}, t.form[key]))),
         ),
         h("p", { class: "privacy" }, t.form.privacy),
+        // The notice is a page of the service: a new tab, never inside the partner's page.
+        h(
+          "p",
+          { class: "privacy" },
+          h("a", { class: "notice-link", href: new URL(`p/${this.slug}/privacy?lang=${this.locale}`, SERVICE).href, target: "_blank", rel: "noopener" }, t.privacy.link),
+        ),
         h("button", { type: "submit" }, t.form.submit),
         this.status,
       );

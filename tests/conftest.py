@@ -343,11 +343,11 @@ def petition(app: Flask) -> str:
     return create_petition(app)
 
 
-def create_petition(app: Flask) -> str:
+def create_petition(app: Flask, slug: str = "test-petition") -> str:
     with database(app).sessions() as session:
         petitions.create(
             session,
-            "test-petition",
+            slug,
             {
                 "en": {
                     "title": "Save the plant",
@@ -360,7 +360,7 @@ def create_petition(app: Flask) -> str:
             goal=100,
             by=CLI,
         )
-    return "test-petition"
+    return slug
 
 
 LINK = re.compile(r"http://localhost/(verify|withdraw)/([\w.\-]+)")

@@ -18,15 +18,18 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 from click.testing import CliRunner
-from undersign import cli
+from sqlalchemy import select
+from undersign import cli, petitions
 from undersign.db import database
+from undersign.models import AuditEntry
 
-from tests.conftest import free_port
+from tests.conftest import free_port, make_app
 from tests.production.test_scale import wait_until
 
 BIN = os.path.join(os.path.dirname(sys.executable), "undersign")
@@ -132,6 +135,163 @@ def test_petition_create_reads_the_body_from_a_file(run, tmp_path):
         "petition", "create", "body", "--title", "T", "--body-file", "body.txt", "--lang", "ru"
     )
     assert json.loads(created.stdout)["body"] == "Долой консервацию!"
+
+
+BODY_RU = """# Что мы требуем
+
+1. Сохранить **все** рабочие места.
+2. Выплатить долги по [зарплате](https://example.org/debts).
+"""
+
+
+def test_petition_translate_adds_a_language_and_keeps_what_it_is_not_given(run, tmp_path):
+    run("petition", "create", "plant", "--title", "Save the plant", "--summary", "Keep it open.")
+    (tmp_path / "ru.md").write_text(BODY_RU, encoding="utf-8")
+    translated = run(
+        "petition", "translate", "plant", "--lang", "ru",
+        "--title", "Спасите завод", "--body-file", "ru.md", "--target", "Министерству",
+    )  # fmt: skip
+    shown = json.loads(translated.stdout)
+    assert shown["title"] == "Спасите завод" and shown["target"] == "Министерству"
+    assert shown["summary"] == "Keep it open."  # none in Russian yet: the default language's
+    assert "<h2>Что мы требуем</h2>" in shown["body_html"]
+    assert "<strong>все</strong>" in shown["body_html"]
+    assert 'href="https://example.org/debts"' in shown["body_html"]
+
+    # A second run changes the summary only; the English texts never moved.
+    summary = ("--summary", "Не дадим закрыть.")
+    again = json.loads(run("petition", "translate", "plant", "--lang", "ru", *summary).stdout)
+    assert again["summary"] == "Не дадим закрыть." and again["title"] == "Спасите завод"
+    assert again["body"] == BODY_RU
+    assert "plant\topen\tSave the plant" in run("petition", "list").stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["nope", "--lang", "ru", "--title", "T"], "no petition called 'nope'"),
+        (["plant", "--lang", "ru"], "give at least one of"),
+        (["plant", "--lang", "de", "--title", "T"], "'de' is not one of"),
+        (["plant", "--lang", "en", "--title", ""], "a title in the default language"),
+        (["plant", "--lang", "ru", "--title", "Две\nстроки"], "control characters"),
+        (["plant", "--lang", "ru", "--body-file", "missing.md"], "does not exist"),
+    ],
+)
+def test_petition_translate_refuses_in_one_line(run, args, says):
+    run("petition", "create", "plant", "--title", "Save the plant")
+    done = run("petition", "translate", *args, check=False)
+    assert done.exit_code != 0
+    assert "Traceback" not in done.stderr
+    assert says in done.stderr.strip().splitlines()[-1]
+    assert "plant\topen\tSave the plant" in run("petition", "list").stdout  # nothing changed
+
+
+def privacy_notice(database_url, tmp_path, slug):
+    """The petition's privacy notice as a signer reads it, in English."""
+    app = make_app(database_url, tmp_path)
+    try:
+        page = app.test_client().get(f"/p/{slug}/privacy?lang=en")
+        assert page.status_code == 200
+        return page.get_data(as_text=True)
+    finally:
+        database(app).engine.dispose()
+
+
+def audit_of(database_url, tmp_path, slug):
+    app = make_app(database_url, tmp_path)
+    try:
+        with database(app).sessions() as session:
+            found = session.scalars(
+                select(AuditEntry).where(AuditEntry.target == slug).order_by(AuditEntry.id)
+            )
+            return [(entry.actor, entry.action, entry.detail) for entry in found]
+    finally:
+        database(app).engine.dispose()
+
+
+def test_petition_create_names_the_organiser_in_the_privacy_notice(run, database_url, tmp_path):
+    run(
+        "petition", "create", "plant", "--title", "Save the plant",
+        "--organiser-name", "Miners' Union of Zhezkazgan",
+        "--organiser-contact", "union@example.org",
+    )  # fmt: skip
+    notice = privacy_notice(database_url, tmp_path, "plant")
+    assert "Miners&#39; Union of Zhezkazgan" in notice
+    assert 'href="mailto:union@example.org"' in notice
+
+
+def test_petition_set_changes_the_organiser_and_the_wall_and_logs_it(run, database_url, tmp_path):
+    run("petition", "create", "plant", "--title", "Save the plant", "--goal", "500")
+    assert "Miners" not in privacy_notice(database_url, tmp_path, "plant")
+
+    done = run(
+        "petition", "set", "plant", "--organiser-name", "Miners' Union",
+        "--organiser-contact", "https://union.example.org", "--wall-mode", "show",
+        "--named-default",
+    )  # fmt: skip
+    assert json.loads(done.stdout) == {
+        "slug": "plant",
+        "organiser_name": "Miners' Union",
+        "organiser_contact": "https://union.example.org",
+        "named_default": True,
+        "wall_mode": "show",
+    }
+    notice = privacy_notice(database_url, tmp_path, "plant")
+    assert "Miners&#39; Union" in notice and 'href="https://union.example.org"' in notice
+
+    # What is not given stays; "" clears the contact.
+    again = json.loads(run("petition", "set", "plant", "--organiser-contact", "").stdout)
+    assert again["organiser_name"] == "Miners' Union" and again["organiser_contact"] is None
+    assert again["wall_mode"] == "show" and again["named_default"] is True
+    assert "union.example.org" not in privacy_notice(database_url, tmp_path, "plant")
+    shown = json.loads(
+        run("petition", "translate", "plant", "--lang", "en", "--summary", "S").stdout
+    )
+    assert shown["title"] == "Save the plant" and shown["goal"] == 500, "texts and goal kept"
+
+    edits = [
+        entry for entry in audit_of(database_url, tmp_path, "plant") if entry[1] == "petition.edit"
+    ]
+    assert edits == [
+        (
+            "cli",
+            "petition.edit",
+            {"fields": ["named_default", "organiser_contact", "organiser_name", "wall_mode"]},
+        ),
+        ("cli", "petition.edit", {"fields": ["organiser_contact"]}),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["nope", "--wall-mode", "show"], "no petition called 'nope'"),
+        (["plant"], "give at least one of"),
+        (["plant", "--wall-mode", "everyone"], "'everyone' is not one of"),
+        (["plant", "--organiser-name", "x" * 121], "at most 120 characters"),
+        (["plant", "--organiser-contact", "a\x07b"], "holds control characters"),
+    ],
+)
+def test_petition_set_refuses_in_one_line_and_changes_nothing(
+    run, database_url, tmp_path, args, says
+):
+    run("petition", "create", "plant", "--title", "Save the plant", "--organiser-name", "Union")
+    done = run("petition", "set", *args, check=False)
+    assert done.exit_code != 0
+    assert "Traceback" not in done.stderr
+    assert says in done.stderr.strip().splitlines()[-1]
+    assert "Union" in privacy_notice(database_url, tmp_path, "plant")
+    assert [a for _, a, _ in audit_of(database_url, tmp_path, "plant")] == ["petition.create"]
+
+
+def test_petition_list_says_closed_once_the_closing_time_passed(run, database_url, tmp_path):
+    run("petition", "create", "plant", "--title", "Save the plant")
+    app = make_app(database_url, tmp_path)
+    with database(app).sessions() as session:
+        petitions.find(session, "plant").closes_at = datetime.now(UTC) - timedelta(minutes=1)
+        session.commit()
+    database(app).engine.dispose()
+    assert "plant\tclosed\tSave the plant" in run("petition", "list").stdout
 
 
 @pytest.mark.parametrize(

@@ -59,3 +59,18 @@ def test_only_verified_signatures_are_counted(signer):
     signer.sign_and_confirm("verified@example.org")
     assert signer.count() == 1
     assert signer.client.get("/api/v1/petitions/test-petition").json["signature_count"] == 1
+
+
+def test_paper_signatures_join_the_shards_and_the_cached_count_at_once(signer, app):
+    from tests.admin.conftest import OrganiserAPI, make_token
+
+    organiser = OrganiserAPI(signer.client, make_token(app, "office"))
+    signer.sign_and_confirm("online@example.org")
+    assert signer.count() == 1  # cached now
+    paper = {"count": 250, "country": "KZ", "date": "2026-11-28"}
+    batch = organiser.post("/petitions/test-petition/paper", paper).json["id"]
+    assert signer.count() == 251  # the cache was forgotten with the change
+    with database(app).sessions() as session:
+        assert counting.exact(session, 1) == 251  # in the shards, like a verification
+    organiser.delete(f"/petitions/test-petition/paper/{batch}")
+    assert signer.count() == 1

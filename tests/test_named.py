@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from html import unescape
 
 import pytest
 from flask import Flask
 from sqlalchemy import select, update
+from undersign import i18n
 from undersign.db import database
+from undersign.i18n import LOCALES
 from undersign.models import Petition, Signature
 from undersign.validation import parse_signature
 from werkzeug.datastructures import MultiDict
@@ -94,6 +97,34 @@ def test_the_form_says_who_sees_what_in_the_signers_language(client, petition, l
     page = client.get(f"/p/{petition}?lang={lang}").text
     heading = {"ru": "Кто что увидит", "kk": "Кім нені көреді"}[lang]
     assert heading in page and "Who sees what" not in page
+
+
+def wall_mode(app: Flask, slug: str, mode: str) -> None:
+    with database(app).sessions.begin() as session:
+        session.execute(update(Petition).where(Petition.slug == slug).values(wall_mode=mode))
+
+
+@pytest.mark.parametrize("lang", LOCALES)
+@pytest.mark.parametrize(("mode", "says", "not_says"), [
+    ("approve", "sees_wall", "sees_wall_show"),
+    ("show", "sees_wall_show", "sees_wall"),
+])  # fmt: skip
+def test_the_form_says_when_the_public_wall_shows_an_entry_as_the_petition_does(
+    app, client, petition, lang, mode, says, not_says
+):
+    wall_mode(app, petition, mode)
+    form = i18n.messages(lang)["form"]
+    refused = client.post(f"/p/{petition}?lang={lang}", data={"locale": lang, "email": "x"})
+    assert refused.status_code == 422
+    pages = {
+        "page": client.get(f"/p/{petition}?lang={lang}").text,
+        "embed": client.get(f"/embed/{petition}?lang={lang}").text,
+        "no-JavaScript answer": refused.text,
+    }
+    for where, page in pages.items():
+        said = unescape(page)
+        assert form[says] in said and form[not_says] not in said, where
+    assert client.get(f"/api/v1/petitions/{petition}").json["wall_mode"] == mode
 
 
 @pytest.mark.parametrize(

@@ -57,7 +57,7 @@ def test_the_result_page_speaks_the_signers_language(signer):
     signer.sign(email="kk@example.org", locale="kk")
     signer.deliver()
     page = signer.confirm("kk@example.org")
-    assert "Рақмет: қолтаңбаңыз есептелді" in page.get_data(as_text=True)
+    assert "Рақмет! Қолтаңбаңыз есептелді" in page.get_data(as_text=True)
 
 
 def test_a_tampered_token_is_refused(signer):

@@ -54,6 +54,8 @@ class Settings:
     smtp_password: str | None
     smtp_security: str
     mail_from: str
+    # A mailbox organisers read, offered in List-Unsubscribe beside the https link.
+    unsubscribe_mailto: str | None
     trusted_proxies: int
     ratelimit_enabled: bool
     sign_rate_limit: str
@@ -107,6 +109,7 @@ def load(config: Mapping[str, Any], instance_path: str) -> Settings:
         smtp_password=_optional_str(get("SMTP_PASSWORD")),
         smtp_security=security,
         mail_from=_mail_from(get("MAIL_FROM")),
+        unsubscribe_mailto=_optional_str(get("UNSUBSCRIBE_MAILTO")),
         trusted_proxies=_integer("TRUSTED_PROXIES", get("TRUSTED_PROXIES")),
         ratelimit_enabled=_boolean("RATELIMIT_ENABLED", get("RATELIMIT_ENABLED")),
         sign_rate_limit=str(get("SIGN_RATE_LIMIT")),

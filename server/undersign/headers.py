@@ -30,8 +30,9 @@ PAGE_POLICY = (
 # Links from a page tell another site only which service they came from, never which page:
 # strict-origin-when-cross-origin, the browsers' default, said aloud. Not no-referrer on every
 # page: under it a form's post says `Origin: null`, and a check of where posts come from could
-# never be added. A page whose address holds a link's token (/verify/, /withdraw/) tells no one
-# anything, not even this service's next page, whose access log would keep the token.
+# never be added. A page whose address holds a link's token (/verify/, /withdraw/,
+# /unsubscribe/) tells no one anything, not even this service's next page, whose access log
+# would keep the token.
 SHARED = "strict-origin-when-cross-origin"
 SILENT = "no-referrer"
 
@@ -43,9 +44,13 @@ PAGE = {
 TOKEN_PAGE = {**PAGE, "Referrer-Policy": SILENT}
 # /admin/ holds an organiser's token in sessionStorage, so no script but ours may run on it and
 # no other site may frame it. Its blob: documents (the hand-over list) inherit this policy.
+# 'wasm-unsafe-eval' lets libsodium, compiled to WebAssembly (frontend/admin/vendor/), open a
+# sealed petition's values in the organiser's browser; it allows compiling WebAssembly only,
+# not eval() or inline script, and no other page needs it.
 ADMIN = {
     "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
+        "img-src 'self' data:; "
         "connect-src 'self'; frame-src blob:; frame-ancestors 'none'; base-uri 'none'; "
         "form-action 'self'"
     ),
@@ -72,7 +77,7 @@ def embed(status: int) -> Headers:
 # Pages that differ from PAGE, by where they live: a 404 at /verify/<token>/x still holds a
 # token in its address. The first match decides.
 KINDS: tuple[tuple[tuple[str, ...], Headers | Callable[[int], Headers]], ...] = (
-    (("/verify/", "/withdraw/"), TOKEN_PAGE),
+    (("/verify/", "/withdraw/", "/unsubscribe/"), TOKEN_PAGE),
     (("/admin/", "/static/admin/index.html"), ADMIN),
     (("/embed/",), embed),
 )

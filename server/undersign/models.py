@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     Select,
     String,
     UniqueConstraint,
@@ -89,7 +90,9 @@ class OutboxKind(StrEnum):
     """What an outbox row asks the mailer to deliver."""
 
     VERIFY = "verify"  # the verification email
+    ALREADY_SIGNED = "already_signed"  # to a verified signer who signed again: "you have"
     WEBHOOK = "webhook"  # a verified signature, POSTed to an endpoint
+    UPDATE = "update"  # an organisers' update (a Mailing) to one consenting signer
 
 
 class Base(DeclarativeBase):
@@ -118,6 +121,9 @@ class Petition(Base):
     organiser_contact: Mapped[str | None] = mapped_column(String(200))
     # The organisers' public key (base64) when signers' data is sealed to it (sealing.py).
     seal_key: Mapped[str | None] = mapped_column(String(44))
+    # Where the confirmation page sends a signer on (https only; thanks.py), unless
+    # their partner set one of its own.
+    thanks_url: Mapped[str | None] = mapped_column(String(500))
 
     def text(self, locale: str) -> dict[str, str]:
         """Return the petition's text in `locale`, field by field falling back."""
@@ -133,14 +139,6 @@ class Petition(Base):
     def is_open(self, now: datetime) -> bool:
         return self.status == PetitionStatus.OPEN and (
             self.closes_at is None or now < self.closes_at
-        )
-
-    @staticmethod
-    def listed() -> Select[Petition]:
-        return (
-            select(Petition)
-            .where(Petition.status == PetitionStatus.OPEN)
-            .order_by(Petition.created_at.desc())
         )
 
 
@@ -179,6 +177,9 @@ class Signature(Base):
     postcode: Mapped[str | None] = mapped_column(PersonalText)
     city: Mapped[str | None] = mapped_column(PersonalText)
     comment: Mapped[str | None] = mapped_column(PersonalText)
+    # On a sealed petition, the wall entry a public signer chose to publish (first
+    # name, city, message): the only words of theirs kept in clear (privacy.sealed).
+    shown: Mapped[dict[str, str | None] | None] = mapped_column(JSON(none_as_null=True))
     country: Mapped[str] = mapped_column(String(2))
     public: Mapped[bool] = mapped_column(default=False)
     contact_consent: Mapped[bool] = mapped_column(default=False)
@@ -246,11 +247,13 @@ class Signature(Base):
         shown = [CommentStatus.APPROVED.value]
         if petition.wall_mode == WallMode.SHOW:
             shown.append(CommentStatus.PENDING.value)
-        return (
-            Signature.counted(petition.id)
-            .where(Signature.public.is_(True), Signature.comment_status.in_(shown))
-            .order_by(Signature.verified_at.desc(), Signature.id.desc())
+        query = Signature.counted(petition.id).where(
+            Signature.public.is_(True), Signature.comment_status.in_(shown)
         )
+        if petition.seal_key:
+            # Sealed: only an entry its signer published in clear has anything to show.
+            query = query.where(Signature.shown.is_not(None))
+        return query.order_by(Signature.verified_at.desc(), Signature.id.desc())
 
 
 class OutboxMessage(Base):
@@ -269,6 +272,10 @@ class OutboxMessage(Base):
     )
     # Set for OutboxKind.WEBHOOK: which endpoint the signature goes to.
     webhook_id: Mapped[int | None] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
+    # Set for OutboxKind.UPDATE: which update goes to the signature's signer (none: a test send).
+    mailing_id: Mapped[int | None] = mapped_column(
+        ForeignKey("mailings.id", ondelete="CASCADE"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     due_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     attempts: Mapped[int] = mapped_column(default=0)
@@ -307,6 +314,8 @@ class Partner(Base):
     name: Mapped[str] = mapped_column(String(120))
     allowed_origins: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Where the confirmation page sends the partner's signers on (https only; thanks.py).
+    thanks_url: Mapped[str | None] = mapped_column(String(500))
 
 
 class Webhook(Base):
@@ -326,6 +335,106 @@ class Webhook(Base):
     petition: Mapped[Petition | None] = relationship()
 
 
+class PetitionImage(Base):
+    """A petition's picture as the service re-encoded it: no metadata survives (images.py).
+
+    The bytes live in the database so that every worker on every host serves the
+    same picture without a shared disk; they are small (a JPEG of 1200 px or less).
+    """
+
+    __tablename__ = "petition_images"
+
+    petition_id: Mapped[int] = mapped_column(
+        ForeignKey("petitions.id", ondelete="CASCADE"), primary_key=True
+    )
+    picture: Mapped[bytes] = mapped_column(LargeBinary)  # the page's, at most 1200 px wide
+    social: Mapped[bytes] = mapped_column(LargeBinary)  # 1200x630, for link previews
+    width: Mapped[int]
+    height: Mapped[int]
+    # SHA-256 of both encodings: the ETag, and the version in the picture's address.
+    digest: Mapped[str] = mapped_column(String(64))
+    # {"en": "Workers at the plant gate", "ru": ...}: what the picture shows, per language.
+    alt: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class NewsPost(Base):
+    """An organisers' update on the petition page ("we delivered the signatures")."""
+
+    __tablename__ = "news_posts"
+    __table_args__ = (Index("ix_news_petition", "petition_id", "published_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    petition_id: Mapped[int] = mapped_column(ForeignKey("petitions.id", ondelete="CASCADE"))
+    # {"en": {"title": ..., "body": ... (Markdown)}, "ru": {...}}
+    texts: Mapped[dict[str, dict[str, str]]] = mapped_column(JSON)
+    published_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @staticmethod
+    def newest(petition_id: int) -> Select[NewsPost]:
+        return (
+            select(NewsPost)
+            .where(NewsPost.petition_id == petition_id)
+            .order_by(NewsPost.published_at.desc(), NewsPost.id.desc())
+        )
+
+
+class Mailing(Base):
+    """An update organisers (or one partner) emailed to consenting signers of a petition.
+
+    The request writes this row only; the mailer writes one outbox row per
+    recipient in chunks, walking signatures by id from `cursor` up to `last_id`
+    (the newest signature when it was sent), so a million recipients never sit
+    in one transaction.
+    """
+
+    __tablename__ = "mailings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    petition_id: Mapped[int] = mapped_column(
+        ForeignKey("petitions.id", ondelete="CASCADE"), index=True
+    )
+    # {"en": "...", "ru": "..."}: the subject and the Markdown body, per language.
+    subjects: Mapped[dict[str, str]] = mapped_column(JSON)
+    bodies: Mapped[dict[str, str]] = mapped_column(JSON)
+    source: Mapped[str | None] = mapped_column(String(40))  # a partner's update: its signers only
+    # A test send goes to this address alone (the organiser's own), never to signers.
+    test_to: Mapped[str | None] = mapped_column(PersonalText)
+    actor: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_id: Mapped[int] = mapped_column(default=0)
+    cursor: Mapped[int] = mapped_column(default=0)
+    expanded_at: Mapped[datetime | None]  # every recipient's outbox row is written
+    # How many it goes to: counted when sent, then set to `queued` once every row is written
+    # (a signer who withdrew or unsubscribed meanwhile is left out). The rows sent or
+    # failed are counted here; those still waiting are the outbox's (mailings.progress).
+    recipients: Mapped[int] = mapped_column(default=0)
+    queued: Mapped[int] = mapped_column(default=0)  # outbox rows written so far
+    sent: Mapped[int] = mapped_column(default=0)
+    failed: Mapped[int] = mapped_column(default=0)
+
+    petition: Mapped[Petition] = relationship()
+
+    @staticmethod
+    def unexpanded() -> Select[Mailing]:
+        return select(Mailing).where(Mailing.expanded_at.is_(None)).order_by(Mailing.id)
+
+
+class Unsubscribe(Base):
+    """A signer who wants no more updates about this petition (one signature, one petition)."""
+
+    __tablename__ = "unsubscribes"
+
+    signature_id: Mapped[int] = mapped_column(
+        ForeignKey("signatures.id", ondelete="CASCADE"), primary_key=True
+    )
+    # The update whose link was used, for its count; None once that update is deleted.
+    mailing_id: Mapped[int | None] = mapped_column(
+        ForeignKey("mailings.id", ondelete="SET NULL"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class AuditEntry(Base):
     """One change or export: who, when, what, and how many rows it touched."""
 
@@ -342,3 +451,55 @@ class AuditEntry(Base):
     @staticmethod
     def newest() -> Select[AuditEntry]:
         return select(AuditEntry).order_by(AuditEntry.id.desc())
+
+
+class PaperKind(StrEnum):
+    """How paper signatures reached the service."""
+
+    COUNT = "count"  # a number per country and day, as counted from the sheets
+    LIST = "list"  # the sheets typed in, a row per signer (a CSV import)
+
+
+class PaperBatch(Base):
+    """One addition of signatures collected on paper: a count, or a typed-in list.
+
+    Paper signatures have no address: they live here, not in `signatures`, so
+    no email, mailing or webhook can ever reach them. They join the count (its
+    shards), the stats, the exports and the hand-over list.
+    """
+
+    __tablename__ = "paper_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    petition_id: Mapped[int] = mapped_column(
+        ForeignKey("petitions.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(10))
+    note: Mapped[str | None] = mapped_column(String(200))
+    # How many signatures the batch adds to the count: its rows' numbers summed.
+    total: Mapped[int]
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PaperSignature(Base):
+    """Signatures on paper: `number` of them in a country on a day (a count), or one named signer.
+
+    A typed-in signer has a name (and may have a city); a count has neither.
+    """
+
+    __tablename__ = "paper_signatures"
+    __table_args__ = (Index("ix_paper_signature_day", "petition_id", "signed_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(
+        ForeignKey("paper_batches.id", ondelete="CASCADE"), index=True
+    )
+    petition_id: Mapped[int] = mapped_column(ForeignKey("petitions.id", ondelete="CASCADE"))
+    country: Mapped[str] = mapped_column(String(2))
+    signed_on: Mapped[date]
+    number: Mapped[int] = mapped_column(default=1)
+    name: Mapped[str | None] = mapped_column(PersonalText)
+    city: Mapped[str | None] = mapped_column(PersonalText)
+    # Whether the sheet says this signer may be named to the addressee.
+    named: Mapped[bool] = mapped_column(default=False, server_default=false())

@@ -5,21 +5,36 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, jsonify, render_template, request, send_from_directory
+from flask import Blueprint, Response, jsonify, render_template, request, send_from_directory
 from flask.typing import ResponseReturnValue
 
-from undersign import charts, counting, i18n, petitions, signing, tokens
+from undersign import (
+    cards,
+    charts,
+    counting,
+    i18n,
+    images,
+    mailings,
+    markup,
+    news,
+    notice,
+    petitions,
+    signing,
+    thanks,
+    tokens,
+)
 from undersign.api import params
 from undersign.cache import get_cache
 from undersign.config import settings
 from undersign.db import get_session
-from undersign.i18n import LOCALES, countries
+from undersign.i18n import LOCALES, countries, country_choices
 from undersign.limits import limiter, sign_limit, token_limit
-from undersign.models import Petition, SignatureStatus
+from undersign.models import Petition, Signature, SignatureStatus
 from undersign.validation import MAX_LENGTH, PARTNER_CODE, InvalidFields, explain, parse_signature
 
 bp = Blueprint("pages", __name__)
@@ -42,6 +57,7 @@ def render(template: str, locale: str, status: int = 200, **context: Any) -> Res
             locales=LOCALES,
             limits=MAX_LENGTH,
             count_text=partial(i18n.count_text, locale),
+            plural=partial(i18n.plural, locale),
             number=partial(i18n.format_number, locale),
             day=partial(i18n.format_date, locale),
             **context,
@@ -57,9 +73,14 @@ def html_error(status: int) -> ResponseReturnValue:
 @bp.get("/")
 def index() -> ResponseReturnValue:
     locale = request_locale()
-    listed = petitions.open_ones(get_session())
-    cards = [(p, p.text(locale), _count(p.slug)) for p in listed]
-    return render("index.html", locale, petitions=cards)
+    # Closed petitions stay listed, apart, with their final count: what a campaign achieved.
+    taking, closed = petitions.open_and_closed(get_session(), datetime.now(UTC))
+    return render(
+        "index.html",
+        locale,
+        petitions=[(p, p.text(locale), _count(p.slug)) for p in taking],
+        closed=[(p, p.text(locale), _count(p.slug)) for p in closed],
+    )
 
 
 def _count(slug: str) -> int:
@@ -73,8 +94,11 @@ def _petition_page(slug: str, locale: str) -> dict[str, Any]:
     return {
         "petition": petition,
         "text": petition.text(locale),
+        "body_html": markup.render(petition.text(locale)["body"]),
+        "is_open": petition.is_open(datetime.now(UTC)),
         "count": _count(slug),
-        "countries": countries(locale),
+        # The reader's likeliest country first, then all in the language's alphabetical order.
+        "countries": country_choices(locale, request.accept_languages.values()),
     }
 
 
@@ -94,8 +118,27 @@ def _wall_stats_and_sharing(petition: Petition, locale: str) -> dict[str, Any]:
         "bars": charts.country_bars(stats["by_country"], names, t["stats"]["other_countries"]),
         "growth": charts.growth(stats["by_day"]),
         "share": share_links(
-            page_url, t["share"]["invitation"].format(title=petition.text(locale)["title"])
+            page_url,
+            t["share"]["invitation"].format(
+                title=i18n.inner_quotes(locale, petition.text(locale)["title"])
+            ),
         ),
+        **_picture_and_news(petition, locale),
+    }
+
+
+def _picture_and_news(petition: Petition, locale: str) -> dict[str, Any]:
+    """The petition's picture (or its generated card, for link previews) and its updates."""
+    session, base_url = get_session(), settings().base_url
+    picture = images.shown(session, petition)
+    if picture:
+        preview = f"{base_url}/p/{petition.slug}/share.jpg?v={picture.version}"
+    else:
+        preview = f"{base_url}/p/{petition.slug}/card.png?lang={locale}"
+    return {
+        "picture": picture,
+        "preview_url": preview,
+        "news": news.shown(session, petition, locale),
     }
 
 
@@ -143,6 +186,25 @@ def embed_page(slug: str) -> ResponseReturnValue:
     )
 
 
+# Every page's footer and form link a petition's notice, whichever view rendered them.
+bp.add_app_template_global(notice.path, "notice_path")
+
+
+@bp.get("/p/<slug>/privacy")
+def privacy_notice(slug: str) -> ResponseReturnValue:
+    """Tell a signer who holds their data, for how long, who sees it, and how to take it back."""
+    locale = request_locale()
+    petition = petitions.find(get_session(), slug)  # an unknown one is a 404 page
+    return render(
+        "privacy.html",
+        locale,
+        petition=petition,
+        text=petition.text(locale),
+        notice=notice.for_petition(petition, settings()),
+        period=partial(notice.duration, locale),
+    )
+
+
 @bp.post("/p/<slug>")
 @limiter.shared_limit(sign_limit, scope="sign")
 def sign_page(slug: str) -> ResponseReturnValue:
@@ -161,7 +223,7 @@ def sign_page(slug: str) -> ResponseReturnValue:
             locale,
             status,
             form=form,
-            errors=explain(problems, i18n.messages(locale)["errors"]),
+            errors=explain(problems, i18n.messages(locale)["errors"], locale),
             closed=status == 409,
             **context,
             **_wall_stats_and_sharing(context["petition"], locale),
@@ -200,6 +262,8 @@ def _token_page(
         request.accept_languages.values(),
     )
     petition = signer.petition if signer else None
+    if signer is not None and context.get("outcome") == SignatureStatus.VERIFIED:
+        context.update(_after_confirming(signer, locale))
     return render(
         template,
         locale,
@@ -208,6 +272,18 @@ def _token_page(
         title=petition.text(locale)["title"] if petition else None,
         **context,
     )
+
+
+def _after_confirming(signer: Signature, locale: str) -> dict[str, Any]:
+    """What the confirmed signer can do next: share the petition, go on to the organisers' page."""
+    petition = signer.petition
+    page_url = f"{settings().base_url}/p/{petition.slug}"
+    invitation = i18n.messages(locale)["share"]["invitation"]
+    return {
+        "page_url": page_url,
+        "share": share_links(page_url, invitation.format(title=petition.text(locale)["title"])),
+        "thanks_url": thanks.destination(get_session(), signer),
+    }
 
 
 # Why a link's action failed, as the result page names it, and the status it answers with.
@@ -246,12 +322,79 @@ def verify_page(token: str) -> ResponseReturnValue:
     return _link_page(token, tokens.VERIFY, "verify", SignatureStatus.VERIFIED, signing.verify)
 
 
+@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
+def unsubscribe_page(token: str) -> ResponseReturnValue:
+    """Ask (GET) or stop (POST) every later update about the petition to this link's signer.
+
+    A mail client's one-click POST (RFC 8058: body List-Unsubscribe=One-Click)
+    lands here too and needs no page: the answer's status is all it reads. No
+    per-address limit: a mail provider sends all its users' one-click posts from
+    a few addresses, and a sealed token leaves nothing to guess.
+    """
+    session, keys = get_session(), settings().signing_keys
+    try:
+        if request.method == "POST":
+            found = mailings.unsubscribe(session, keys, token)
+        else:
+            found = mailings.subscriber(session, keys, token)
+    except tokens.InvalidToken:
+        return render("unsubscribe.html", request_locale(), 400, state="invalid", title=None)
+    signer = found.signature
+    locale = i18n.negotiate(
+        [request.args.get("lang"), signer.locale if signer else None],
+        request.accept_languages.values(),
+    )
+    state = "test" if signer is None else "done" if found.unsubscribed else "ask"
+    title = signer.petition.text(locale)["title"] if signer else None
+    return render("unsubscribe.html", locale, state=state, title=title)
+
+
 @bp.route("/withdraw/<token>", methods=["GET", "POST"])
 @limiter.limit(token_limit, methods=["POST"])
 def withdraw_page(token: str) -> ResponseReturnValue:
     return _link_page(
         token, tokens.WITHDRAW, "withdraw", SignatureStatus.WITHDRAWN, signing.withdraw
     )
+
+
+# A versioned address (?v=digest) never changes its bytes: kept a year. Without the
+# version, or with an old one, the answer is the current picture, kept briefly.
+YEAR = 365 * 24 * 3600
+BRIEFLY = 300
+
+
+@bp.get("/p/<slug>/<any('image.jpg', 'share.jpg'):name>")
+def picture(slug: str, name: str) -> ResponseReturnValue:
+    """Serve a petition's picture: the page's size, or the link previews' (share.jpg)."""
+    petition = petitions.find(get_session(), slug)
+    try:
+        body, digest = images.encoding(get_session(), petition, social=name == "share.jpg")
+    except images.NoImage:
+        return html_error(404)
+    current = request.args.get("v") == digest[: images.VERSION_LENGTH]
+    response = Response(body, mimetype="image/jpeg")
+    response.set_etag(digest)
+    response.cache_control.public = True
+    response.cache_control.max_age = YEAR if current else BRIEFLY
+    response.cache_control.immutable = current
+    return response.make_conditional(request)
+
+
+@bp.get("/p/<slug>/card.png")
+def share_card(slug: str) -> ResponseReturnValue:
+    """Serve the generated card: title and count in the asked language, for link previews."""
+    locale = request_locale()
+    petition = petitions.find(get_session(), slug)
+    png = cards.cached_png(
+        get_session(), get_cache(), petition, locale, settings().count_cache_seconds
+    )
+    response = Response(png, mimetype="image/png")
+    response.cache_control.public = True
+    response.cache_control.max_age = cards.CACHE_SECONDS
+    if "lang" not in request.args:
+        response.vary.add("Accept-Language")
+    response.add_etag()
+    return response.make_conditional(request)
 
 
 @bp.get("/widget.js")
@@ -278,11 +421,10 @@ def locale_file(name: str) -> ResponseReturnValue:
             "locale": chosen,
             "locales": LOCALES,
             "limits": MAX_LENGTH,
-            "countries": countries(chosen),
+            "countries": country_choices(chosen, request.accept_languages.values()),
         }
     )
-    if chosen != name:
-        response.vary.add("Accept-Language")
+    response.vary.add("Accept-Language")  # the language, and the country listed first
     response.cache_control.public = True
     response.cache_control.max_age = 300
     response.headers["Access-Control-Allow-Origin"] = "*"

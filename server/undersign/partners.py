@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from undersign import audit
+from undersign import audit, thanks
 from undersign.auth import Rights
 from undersign.models import Partner
 from undersign.validation import PARTNER_CODE
@@ -71,14 +71,21 @@ def update(
     by: Rights,
     name: str | None = None,
     allowed_origins: list[str] | None = None,
+    thanks_url: str | None = None,
 ) -> Partner:
-    """Change a partner's name or allowed origins (what is None stays), log it, and commit."""
+    """Change a partner's name, allowed origins or thank-you page (what is None stays; a
+    thank-you page of "" is none), log it, and commit."""
     partner = find(session, code)
     if name is not None:
         partner.name = _name(name)
     if allowed_origins is not None:
         partner.allowed_origins = _origins(allowed_origins)
-    given = {"name": name, "allowed_origins": allowed_origins}
+    if thanks_url is not None:
+        try:
+            partner.thanks_url = thanks.check(thanks_url)
+        except thanks.InvalidThanksURL as error:
+            raise InvalidPartner(str(error)) from None
+    given = {"name": name, "allowed_origins": allowed_origins, "thanks_url": thanks_url}
     audit.record(
         session, by, "partner.edit", code, fields=[f for f, v in given.items() if v is not None]
     )
@@ -128,6 +135,7 @@ def describe(partner: Partner, base_url: str, slug: str | None) -> dict[str, Any
         "code": partner.code,
         "name": partner.name,
         "allowed_origins": partner.allowed_origins,
+        "thanks_url": partner.thanks_url,
         "created_at": partner.created_at.isoformat(),
         "embed": embed(base_url, partner.code, slug) if slug else None,
     }

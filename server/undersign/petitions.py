@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from undersign import audit, counting, sealing
+from undersign import audit, counting, i18n, markup, paper, privacy, sealing, thanks
 from undersign.auth import Rights
 from undersign.cache import Cache
 from undersign.i18n import LOCALES
@@ -40,9 +40,16 @@ def find(session: Session, slug: str) -> Petition:
     return petition
 
 
-def open_ones(session: Session) -> list[Petition]:
-    """Return the petitions that take signatures, newest first: the home page's list."""
-    return list(session.scalars(Petition.listed()))
+def open_and_closed(session: Session, now: datetime) -> tuple[list[Petition], list[Petition]]:
+    """Return the home page's two lists, newest first: those taking signatures, and the rest.
+
+    A petition past its closing time is closed even while its status still says open.
+    """
+    everything = every(session)
+    return (
+        [p for p in everything if p.is_open(now)],
+        [p for p in everything if not p.is_open(now)],
+    )
 
 
 def every(session: Session) -> list[Petition]:
@@ -121,6 +128,38 @@ def edit(
     counting.forget(cache, petition.slug)  # the count's answer carries the goal
 
 
+def translate(
+    session: Session, petition: Petition, locale: str, fields: dict[str, str], *, by: Rights
+) -> None:
+    """Set the petition's texts in one language, log it, and commit.
+
+    A field left out keeps its text; one given empty is removed, so the page falls back to
+    the default language's.
+    """
+    if locale not in LOCALES:
+        raise InvalidPetition(f"unsupported language: {locale}")
+    unknown = set(fields) - set(TEXT_FIELDS)
+    if unknown:
+        raise InvalidPetition(f"unknown texts: {', '.join(sorted(unknown))}")
+    merged = {**petition.texts.get(locale, {}), **fields}
+    texts = {**petition.texts, locale: {f: v for f, v in merged.items() if v}}
+    _check(texts, petition.goal, petition.default_locale)
+    petition.texts = texts  # a new dict: SQLAlchemy sees an assignment, not a change inside
+    audit.record(
+        session, by, "petition.translate", petition.slug, locale=locale, fields=sorted(fields)
+    )
+    session.commit()
+
+
+def remove_translation(session: Session, petition: Petition, locale: str, *, by: Rights) -> None:
+    """Drop the petition's texts in one language (not its default one), log it, and commit."""
+    if locale == petition.default_locale:
+        raise InvalidPetition("the default language's texts stay: choose another default first")
+    petition.texts = {lc: fields for lc, fields in petition.texts.items() if lc != locale}
+    audit.record(session, by, "petition.translate", petition.slug, locale=locale, removed=True)
+    session.commit()
+
+
 def set_open(session: Session, petition: Petition, is_open: bool, *, by: Rights) -> None:
     """Open or close a petition for signing, log it, and commit."""
     petition.status = PetitionStatus.OPEN if is_open else PetitionStatus.CLOSED
@@ -142,7 +181,14 @@ def _check(texts: dict[str, dict[str, str]], goal: int | None, default_locale: s
             _check_text(f"{locale} {field}", fields.get(field, ""), most, field == "body")
 
 
-POLICY = ("named_default", "wall_mode", "organiser_name", "organiser_contact", "seal_key")
+POLICY = (
+    "named_default",
+    "wall_mode",
+    "organiser_name",
+    "organiser_contact",
+    "seal_key",
+    "thanks_url",
+)
 
 
 def _check_policy(policy: dict[str, Any]) -> None:
@@ -151,6 +197,11 @@ def _check_policy(policy: dict[str, Any]) -> None:
         raise InvalidPetition(f"unknown settings: {', '.join(sorted(unknown))}")
     if "wall_mode" in policy and policy["wall_mode"] not in tuple(WallMode):
         raise InvalidPetition("the wall's mode must be approve or show")
+    try:
+        if "thanks_url" in policy:
+            policy["thanks_url"] = thanks.check(policy["thanks_url"])
+    except thanks.InvalidThanksURL as error:
+        raise InvalidPetition(str(error)) from None
     if policy.get("seal_key") is not None:
         try:
             policy["seal_key"] = sealing.check_public(policy["seal_key"])
@@ -178,26 +229,35 @@ def _known_fields(texts: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]
 
 
 def describe(petition: Petition, locale: str, signature_count: int) -> dict[str, Any]:
-    """Return the public view of a petition in `locale`."""
+    """Return the public view of a petition in `locale`.
+
+    `body_html` is the body rendered and sanitised (markup.render); `closes_on` the closing
+    date in words in `locale`, so that a widget need not know how Kazakh writes a date.
+    """
+    text = petition.text(locale)
+    closes_at = petition.closes_at
     return {
         "slug": petition.slug,
-        **petition.text(locale),
+        **text,
+        "body_html": markup.render(text["body"]),
         "goal": petition.goal,
         "signature_count": signature_count,
-        "status": petition.status,
-        "closes_at": petition.closes_at.isoformat() if petition.closes_at else None,
+        # Past its closing time a petition is closed, whatever its status says.
+        "status": "open" if petition.is_open(datetime.now(UTC)) else "closed",
+        "closes_at": closes_at.isoformat() if closes_at else None,
+        "closes_on": i18n.format_date(locale, closes_at.date()) if closes_at else None,
         "locales": sorted(petition.texts),
         "named_default": petition.named_default,
+        "wall_mode": str(petition.wall_mode),
     }
 
 
 def wall(session: Session, petition: Petition, page: int, per_page: int) -> dict[str, Any]:
     """Return one page of the public wall: first name, place and approved comment only.
 
-    A sealed petition has no wall: its server holds no name, place or message it can read.
+    A sealed petition's entries come from what each public signer chose to
+    publish (Signature.shown), since everything else of theirs is sealed.
     """
-    if petition.seal_key:
-        return {"signatures": [], "page": page, "per_page": per_page, "has_more": False}
     rows = session.scalars(
         Signature.wall(petition).offset((page - 1) * per_page).limit(per_page + 1)
     ).all()
@@ -210,11 +270,11 @@ def wall(session: Session, petition: Petition, page: int, per_page: int) -> dict
 
 
 def _wall_entry(signature: Signature) -> dict[str, Any]:
+    # The wall's query let only a shown entry through.
+    shown = signature.shown or privacy.wall_entry(signature.name, signature.city, signature.comment)
     return {
-        "first_name": signature.name.split()[0] if signature.name.strip() else "",
+        **shown,
         "country": signature.country,
-        "city": signature.city,
-        "comment": signature.comment,  # the wall's query let only a shown entry through
         "signed_at": signature.verified_at.isoformat() if signature.verified_at else None,
     }
 
@@ -247,10 +307,19 @@ def stats(session: Session, petition: Petition, rights: Rights | None = None) ->
         return [(key, n) for key, n in session.execute(query)]
 
     day = func.date(counted.c.verified_at)
+    countries = [(str(c), n) for c, n in grouped(counted.c.country)]
+    days = [(str(d), n) for d, n in grouped(day)]
+    # Signatures collected on paper count like online ones, except in a partner's share.
+    with_paper = rights is None or rights.is_organiser
+    if with_paper:
+        countries += paper.by_country(session, petition.id).items()
+        days += paper.by_day(session, petition.id).items()
     found: dict[str, Any] = {
-        "by_country": {c: n for c, n in grouped(counted.c.country)},
-        "by_day": [{"date": str(d), "count": n} for d, n in grouped(day)],
+        "by_country": paper.merged(countries),
+        "by_day": [{"date": d, "count": n} for d, n in paper.merged(days).items()],
     }
     if rights is not None:
         found["by_source"] = {(s or "direct"): n for s, n in grouped(counted.c.source)}
+    if rights is not None and with_paper:
+        found["paper"] = paper.total(session, petition.id)
     return found

@@ -11,7 +11,7 @@ from typing import Any
 import pycountry
 from email_validator import EmailNotValidError, validate_email
 
-from undersign.i18n import LOCALES
+from undersign.i18n import LOCALES, plural
 
 # A partner's code: on signatures (`source`), partners, partner tokens and embed links.
 PARTNER_CODE = re.compile(r"[a-z0-9-]{1,40}")
@@ -77,10 +77,11 @@ def parse_signature(data: Mapping[str, Any], default_locale: str = "en") -> Sign
     return SignatureInput(**values, is_bot=bool(data.get("website")))
 
 
-def explain(problems: Mapping[str, str], texts: Mapping[str, str]) -> dict[str, str]:
-    """Turn problem codes into sentences from a locale's `errors` texts."""
+def explain(problems: Mapping[str, str], texts: Mapping[str, Any], locale: str) -> dict[str, str]:
+    """Turn problem codes into sentences from `locale`'s `errors` texts, a limit in its plural."""
     return {
-        field: texts[code].format(max=MAX_LENGTH.get(field, "")) for field, code in problems.items()
+        field: plural(locale, texts[code], MAX_LENGTH.get(field, 0), "max")
+        for field, code in problems.items()
     }
 
 

@@ -121,3 +121,84 @@ def test_stats_by_source_need_a_token_and_a_partner_sees_its_own(
     assert own["by_source"] == {"kz-union": 1}
     assert sum(own["by_country"].values()) == 1  # its own share, nothing else
     assert client.get(stats, headers={"Authorization": "Bearer us_wrong"}).status_code == 401
+
+
+KAZAKH = {
+    "title": "Зауытты сақтаңыз",
+    "summary": "Жұмыс орындарын қорғайық.",
+    "body": "# Талаптарымыз\n\n- Барлық жұмыс орнын сақтау\n- Жалақы қарызын [төлеу](https://example.org/kk)\n",
+}
+
+
+def put_texts(client, organiser, slug: str, lang: str, body):
+    return client.put(
+        f"/api/v1/admin/petitions/{slug}/texts/{lang}", json=body, headers=organiser.headers()
+    )
+
+
+def test_texts_are_set_one_language_at_a_time_and_the_public_gets_them_rendered(
+    client, organiser, petition
+):
+    answer = put_texts(client, organiser, petition, "kk", KAZAKH)
+    assert answer.status_code == 200, answer.json
+    assert answer.json["texts"]["kk"] == {**KAZAKH, "body": KAZAKH["body"].strip()}
+    assert answer.json["texts"]["en"]["title"] == "Save the plant"  # other languages untouched
+    shown = client.get(f"/api/v1/petitions/{petition}?lang=kk").json
+    assert shown["title"] == "Зауытты сақтаңыз"
+    assert shown["body_html"].startswith("<h2>Талаптарымыз</h2>\n<ul>\n<li>Барлық жұмыс")
+    assert (
+        '<a href="https://example.org/kk" target="_blank" rel="nofollow noopener'
+        in (shown["body_html"])
+    )
+
+    # One text changed, the others kept; an empty one removed, so English shows through.
+    put_texts(client, organiser, petition, "kk", {"title": "Зауытты қорғайық", "summary": ""})
+    shown = client.get(f"/api/v1/petitions/{petition}?lang=kk").json
+    assert shown["title"] == "Зауытты қорғайық" and shown["body"] == KAZAKH["body"].strip()
+    assert shown["summary"] == "Keep it open."
+    entry = organiser.get("/audit").json["entries"][0]
+    assert (entry["action"], entry["detail"]) == (
+        "petition.translate",
+        {"locale": "kk", "fields": ["summary", "title"]},
+    )
+
+
+def test_a_language_is_removed_but_never_the_default_one(client, organiser, petition):
+    gone = client.delete(
+        f"/api/v1/admin/petitions/{petition}/texts/ru", headers=organiser.headers()
+    )
+    assert gone.status_code == 200 and "ru" not in gone.json["texts"]
+    assert client.get(f"/api/v1/petitions/{petition}?lang=ru").json["title"] == "Save the plant"
+    kept = client.delete(
+        f"/api/v1/admin/petitions/{petition}/texts/en", headers=organiser.headers()
+    )
+    assert kept.status_code == 422 and "default language" in kept.json["error"]["message"]
+
+
+def test_bad_texts_in_one_language_are_refused_and_change_nothing(
+    client, organiser, as_partner, petition
+):
+    refusals = [
+        ({"title": "T", "colour": "red"}, "kk", 422, {"colour"}),
+        ({"title": 5}, "kk", 422, {"title"}),
+        ({"title": "a" * 201}, "kk", 422, None),
+        ({"title": "Две\nстроки"}, "kk", 422, None),
+        ({"title": ""}, "en", 422, None),  # the default language keeps a title
+        ({"title": "T"}, "de", 404, None),
+    ]
+    for body, lang, status, fields in refusals:
+        answer = put_texts(client, organiser, petition, lang, body)
+        assert answer.status_code == status, (body, lang, answer.json)
+        if fields:
+            assert set(answer.json["error"]["fields"]) == fields
+    url = f"/api/v1/admin/petitions/{petition}/texts/kk"
+    as_text = client.put(url, data="title=T", headers=organiser.headers())
+    assert as_text.status_code == 415
+    listed = client.put(url, json=["title"], headers=organiser.headers())
+    assert listed.status_code == 400
+    partner = client.put(url, json={"title": "T"}, headers=as_partner("kz-union").headers())
+    assert partner.status_code == 403
+    assert client.put(url, json={"title": "T"}).status_code == 401
+    assert organiser.get(f"/petitions/{petition}").json["texts"]["kk"] == {
+        "title": "Зауытты сақтаңыз"
+    }

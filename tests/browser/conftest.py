@@ -194,8 +194,12 @@ def page(context_factory: Callable[..., Any]) -> Any:
     return context_factory().new_page()
 
 
-def axe_violations(page: Any) -> list[str]:
-    """Run axe-core on the page, shadow roots and frames included; return serious problems."""
+SERIOUS = ("serious", "critical")
+EVERY_IMPACT = ("minor", "moderate", *SERIOUS)
+
+
+def axe_violations(page: Any, impacts: tuple[str, ...] = SERIOUS) -> list[str]:
+    """Run axe-core on the page, shadow roots and frames included; return its `impacts`."""
     try:
         import axe_playwright_python
     except ImportError:
@@ -207,7 +211,7 @@ def axe_violations(page: Any) -> list[str]:
     return [
         f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']]}"
         for v in results["violations"]
-        if v["impact"] in ("serious", "critical")
+        if v["impact"] in impacts
     ]
 
 

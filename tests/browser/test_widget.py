@@ -7,6 +7,9 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import update
+from undersign.db import database
+from undersign.models import Petition
 
 from tests.browser.conftest import SLUG, Partner, Service, axe_violations, texts
 from tests.conftest import screenshot
@@ -218,7 +221,9 @@ def test_the_widget_can_be_used_by_keyboard_alone(
     page.keyboard.press("Space")
     expect(w.locator("#public")).to_be_checked()
     page.keyboard.press("Tab")
-    page.keyboard.press("Tab")  # past the consent, over the hidden honeypot, to the button
+    page.keyboard.press("Tab")  # past the consent, over the hidden honeypot, to the notice's link
+    expect(w.locator(".notice-link")).to_be_focused()
+    page.keyboard.press("Tab")
     expect(w.locator("[type=submit]")).to_be_focused()
     page.keyboard.press("Enter")
     expect(w.locator(".done h3").first).to_be_focused()
@@ -275,3 +280,24 @@ def test_the_widget_follows_a_change_of_language(
     widget(page).evaluate("element => element.setAttribute('lang', 'ru')")
     expect(widget(page).locator("[type=submit]")).to_have_text(texts("ru")["form"]["submit"])
     expect(widget(page).locator("h2")).to_contain_text("Жезказган")
+
+
+@pytest.mark.parametrize(("lang", "mode"), [("kk", "show"), ("ru", "approve"), ("en", "show")])
+def test_the_widget_says_when_the_public_wall_shows_an_entry_as_the_petition_does(
+    service: Service, partner: Partner, context_factory: Any, lang: str, mode: str
+) -> None:
+    with database(service.app).sessions.begin() as session:
+        session.execute(update(Petition).where(Petition.slug == SLUG).values(wall_mode=mode))
+    form = texts(lang)["form"]
+    says, not_says = {
+        "show": ("sees_wall_show", "sees_wall"),
+        "approve": ("sees_wall", "sees_wall_show"),
+    }[mode]
+    page = context_factory(viewport={"width": 360, "height": 640}, is_mobile=True).new_page()
+    page.goto(partner.widget_page(service, lang))
+    who_sees = widget(page).locator(".who-sees")
+    expect(who_sees).to_contain_text(form[says])
+    expect(who_sees).not_to_contain_text(form[not_says])
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    who_sees.scroll_into_view_if_needed()
+    screenshot(page, f"widget-wall-{mode}-{lang}-phone")

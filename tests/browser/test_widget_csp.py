@@ -163,6 +163,7 @@ def test_under_a_strict_policy_the_widget_keeps_its_look_and_a_person_signs_by_k
     assert tab() == "public"
     assert tab() == "contact_consent"
     page.keyboard.press("Space")
+    assert tab() == "A"  # the privacy notice's link, read before signing
     assert tab() == "BUTTON"
     expect(w.locator("[type=submit]")).to_be_focused()
     page.keyboard.press("Enter")

@@ -104,7 +104,7 @@ def sign(slug: str) -> ResponseReturnValue:
         signing.sign(get_session(), slug, signature, settings=settings(), client=params.client())
     except InvalidFields as invalid:
         texts = i18n.messages(locale)["errors"]
-        fields = explain(invalid.fields, texts)
+        fields = explain(invalid.fields, texts, locale)
         raise APIError(422, "invalid_fields", texts["summary"], fields) from None
     message = i18n.messages(locale)["sign"]["success"]
     return jsonify(status="pending", message=message), 202

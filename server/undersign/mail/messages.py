@@ -9,9 +9,11 @@ from email.utils import make_msgid, parseaddr
 from typing import Any
 
 from flask import render_template
+from markupsafe import Markup
 
-from undersign import i18n, sealing, tokens
+from undersign import i18n, markup, notice, sealing, tokens
 from undersign.config import Settings
+from undersign.mailings import Letter
 from undersign.models import Signature, utcnow
 
 DEFAULT_SENDER_NAME = "Undersign"
@@ -20,14 +22,8 @@ DEFAULT_SENDER_NAME = "Undersign"
 def verification(signature: Signature, settings: Settings) -> EmailMessage:
     """Build the email that asks a signer to confirm, with a way to withdraw."""
     keys = settings.signing_keys
-    words = i18n.messages(signature.locale)
-    if sealing.is_sealed(signature.name):  # a sealed petition: the server cannot read the name
-        words = {
-            **words,
-            "mail": {**words["mail"], "greeting": _nameless(words["mail"]["greeting"])},
-        }
     context: dict[str, Any] = {
-        "t": words,
+        "t": _words_for(signature),
         "locale": signature.locale,
         "name": signature.name,
         "petition": signature.petition.text(signature.locale),
@@ -36,11 +32,78 @@ def verification(signature: Signature, settings: Settings) -> EmailMessage:
             settings, "withdraw", tokens.make(keys, tokens.WITHDRAW, signature.id)
         ),
         "days": tokens.VERIFY.max_age.days,
+        "privacy_url": settings.base_url + notice.path(signature.petition.slug, signature.locale),
     }
+    context["expiry"] = i18n.plural(
+        signature.locale, context["t"]["mail"]["verify_expiry"], context["days"], "days"
+    )
+    context["quoted_title"] = i18n.inner_quotes(signature.locale, context["petition"]["title"])
     subject = context["t"]["mail"]["verify_subject"].format(
         title=_calm(context["petition"]["title"])
     )
     return _message(settings, signature.email, signature.locale, subject, "mail/verify", context)
+
+
+def already_signed(signature: Signature, settings: Settings) -> EmailMessage:
+    """Build the email that tells a verified signer who signed again that they had, and counted.
+
+    The form answers everyone alike (no enumeration), so this email is the
+    only place the signer learns it: nobody waits for a link that will not come.
+    """
+    words = _words_for(signature)
+    petition = signature.petition.text(signature.locale)
+    token = tokens.make(settings.signing_keys, tokens.WITHDRAW, signature.id)
+    context: dict[str, Any] = {
+        "t": words,
+        "locale": signature.locale,
+        "name": signature.name,
+        "quoted_title": i18n.inner_quotes(signature.locale, petition["title"]),
+        "withdraw_url": _link(settings, "withdraw", token),
+        "privacy_url": settings.base_url + notice.path(signature.petition.slug, signature.locale),
+    }
+    subject = words["mail_already"]["subject"].format(title=_calm(petition["title"]))
+    return _message(settings, signature.email, signature.locale, subject, "mail/already", context)
+
+
+def _words_for(signature: Signature) -> dict[str, Any]:
+    """Return the signer's locale words, greeting them by name unless it is sealed.
+
+    On a sealed petition the server cannot read the name.
+    """
+    words = i18n.messages(signature.locale)
+    if not sealing.is_sealed(signature.name):
+        return words
+    return {**words, "mail": {**words["mail"], "greeting": _nameless(words["mail"]["greeting"])}}
+
+
+def update(letter: Letter, locale: str, settings: Settings) -> EmailMessage:
+    """Build an organisers' update in one language, with the unsubscribe headers of RFC 8058."""
+    mailing, petition = letter.mailing, letter.petition
+    page_url = f"{settings.base_url}/p/{petition.slug}?lang={locale}"
+    unsubscribe_url = _link(settings, "unsubscribe", letter.unsubscribe_token)
+    body = mailing.bodies[locale]
+    context: dict[str, Any] = {
+        "t": i18n.messages(locale),
+        "locale": locale,
+        "title": i18n.inner_quotes(locale, petition.text(locale)["title"]),  # inside «…»
+        "body_html": Markup(markup.render(body)),  # noqa: S704 - render() sanitises with nh3
+        "body_text": markup.plain(body),
+        "page_url": page_url,
+        "unsubscribe_url": unsubscribe_url,
+        "privacy_url": settings.base_url + notice.path(petition.slug, locale),
+    }
+    subject = _calm(mailing.subjects[locale])
+    message = _message(settings, letter.to, locale, subject, "mail/update", context)
+    # A mail client shows its own "Unsubscribe" button from these; the POST it
+    # sends to the address (RFC 8058, no page, no login) is enough.
+    links = [f"<{unsubscribe_url}>"]
+    if settings.unsubscribe_mailto:
+        links.append(f"<mailto:{settings.unsubscribe_mailto}?subject=unsubscribe>")
+    message["List-Unsubscribe"] = ", ".join(links)
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    domain = _sender(settings.mail_from).domain
+    message["List-Id"] = f"<{petition.slug}.updates.{domain}>"
+    return message
 
 
 def _nameless(greeting: str) -> str:

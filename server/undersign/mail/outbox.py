@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Table, delete, insert, update
+from sqlalchemy import Boolean, Integer, String, Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from undersign.models import OutboxKind, OutboxMessage, utcnow
+from undersign.models import OutboxKind, OutboxMessage, UTCDateTime, utcnow
 
 # A claimed message is someone's for this long; if its mailer dies meanwhile,
 # another takes it over once the lease runs out. Short, so that a killed mailer
@@ -23,6 +23,14 @@ MAX_ATTEMPTS = 20  # with the backoff below, a bit more than half a day of tryin
 
 # Compiled once, values passed beside it: enqueueing is on the signing hot path.
 NEW_MESSAGE = insert(cast(Table, OutboxMessage.__table__))
+NEW_MESSAGE_IF_WANTED = insert(cast(Table, OutboxMessage.__table__)).from_select(
+    ["kind", "signature_id", "due_at"],
+    select(
+        bindparam("kind", type_=String),
+        bindparam("signature_id", type_=Integer),
+        bindparam("due_at", type_=UTCDateTime),
+    ).where(bindparam("wanted", type_=Boolean)),
+)
 
 
 @dataclass(frozen=True)
@@ -33,6 +41,7 @@ class Claim:
     attempts: int  # this one included
     leased_until: datetime
     webhook_id: int | None = None
+    mailing_id: int | None = None
 
     @property
     def last_try(self) -> bool:
@@ -52,6 +61,16 @@ def enqueue(
     session.execute(NEW_MESSAGE, {**values, "due_at": now or utcnow()})
 
 
+def enqueue_if(session: Session, wanted: bool, kind: str, signature_id: int, now: datetime) -> None:
+    """Add a message when `wanted`, in one statement either way.
+
+    Signing calls this for every signer: whether an email goes (a new signer)
+    or not (one who signed a minute ago) must cost the database the same.
+    """
+    values = {"kind": kind, "signature_id": signature_id, "due_at": now, "wanted": wanted}
+    session.execute(NEW_MESSAGE_IF_WANTED, values)
+
+
 def claim(
     sessions: sessionmaker[Session], now: datetime, limit: int, kinds: Collection[str]
 ) -> list[Claim]:
@@ -68,7 +87,13 @@ def claim(
         rows = session.scalars(query.limit(limit).with_for_update(skip_locked=True)).all()
         claims = [
             Claim(
-                row.id, row.kind, row.signature_id, row.attempts + 1, leased_until, row.webhook_id
+                row.id,
+                row.kind,
+                row.signature_id,
+                row.attempts + 1,
+                leased_until,
+                row.webhook_id,
+                row.mailing_id,
             )
             for row in rows
         ]

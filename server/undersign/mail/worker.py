@@ -21,7 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from undersign import config, webhooks
+from undersign import config, mailings, privacy, webhooks
 from undersign.config import Settings
 from undersign.db import database
 from undersign.mail import messages, outbox
@@ -41,8 +41,14 @@ BATCH = 100
 # Each webhook may take its whole timeout: a smaller batch keeps a round short.
 WEBHOOK_BATCH = 20
 IDLE_SECONDS = 1.0
-EMAILS = (OutboxKind.VERIFY,)
+EMAILS = (OutboxKind.VERIFY, OutboxKind.ALREADY_SIGNED)
+# Each email is for a signature in one state, and needs sending no more once it left it.
+_EMAIL_FOR = {
+    OutboxKind.VERIFY: (SignatureStatus.PENDING, messages.verification),
+    OutboxKind.ALREADY_SIGNED: (SignatureStatus.VERIFIED, messages.already_signed),
+}
 WEBHOOKS = (OutboxKind.WEBHOOK,)
+UPDATES = (OutboxKind.UPDATE,)
 
 
 def deliver_due(app: Flask, now: datetime | None = None, transport: Transport | None = None) -> int:
@@ -59,7 +65,12 @@ def deliver_emails(
     """Send one batch of due emails over one connection; return how many went out."""
     now = now or utcnow()
     sessions = database(app).sessions
+    mailings.expand_next(sessions, now)
     claims = outbox.claim(sessions, now, BATCH, EMAILS)
+    # Updates fill what room is left: a million of them never hold back a
+    # signer's verification email, which is claimed first.
+    if len(claims) < BATCH:
+        claims += outbox.claim(sessions, now, BATCH - len(claims), UPDATES)
     if not claims:
         return 0
     return _send_emails(app, claims, now, transport, stop or threading.Event())
@@ -101,7 +112,10 @@ def _send_emails(
             while waiting and time.monotonic() < stop_at and not stop.is_set():
                 in_hand = waiting.popleft()
                 signature = signatures.get(in_hand.signature_id or 0)
-                sent += _send_one(sessions, connection, in_hand, signature, settings, now)
+                if in_hand.kind == OutboxKind.UPDATE:
+                    sent += _send_update(sessions, connection, in_hand, settings, now)
+                else:
+                    sent += _send_one(sessions, connection, in_hand, signature, settings, now)
                 in_hand = None
     except ServerUnavailable as error:
         _server_away(sessions, [*([in_hand] if in_hand else []), *waiting], str(error), now)
@@ -140,13 +154,14 @@ def _send_one(
     settings: Settings,
     now: datetime,
 ) -> int:
-    """Send one verification email and record how it went; return 1 if the server took it."""
+    """Send one email to a signer and record how it went; return 1 if the server took it."""
+    status, build = _EMAIL_FOR[OutboxKind(claim.kind)]
     # A signature confirmed, withdrawn or purged meanwhile needs no email.
-    if signature is None or signature.status != SignatureStatus.PENDING:
+    if signature is None or signature.status != status:
         outbox.done(sessions, [claim.id])
         return 0
     try:
-        message = messages.verification(signature, settings)
+        message = build(signature, settings)
     except Exception as error:
         # Whatever keeps this message from being made (a line break in an address
         # stored before addresses were checked, say) will keep it so: it fails
@@ -170,6 +185,7 @@ def _sent(sessions: sessionmaker[Session], claim: outbox.Claim, signature: Signa
     # Done the moment the server took it: were the mailer to die now, this
     # message is not sent again, nor are those before it.
     outbox.done(sessions, [claim.id])
+    _seal_again(sessions, claim)
     MAIL_SENT.inc()
     if signature.email_failed_at is not None:
         with sessions.begin() as session:
@@ -178,6 +194,20 @@ def _sent(sessions: sessionmaker[Session], claim: outbox.Claim, signature: Signa
                 .where(Signature.id == signature.id)
                 .values(email_failed_at=None, email_failure=None)
             )
+
+
+def _seal_again(sessions: sessionmaker[Session], claim: outbox.Claim) -> None:
+    """Seal again the address a verified signer of a sealed petition typed to be told so.
+
+    Signing again opened it for this one email (signing.sign); sent or given up,
+    nothing else needs it.
+    """
+    if claim.kind != OutboxKind.ALREADY_SIGNED:
+        return
+    with sessions.begin() as session:
+        signature = session.get(Signature, claim.signature_id, with_for_update=True)
+        if signature is not None and signature.status == SignatureStatus.VERIFIED:
+            privacy.settle(signature, signature.petition.seal_key)
 
 
 def _failed_for_now(
@@ -192,17 +222,59 @@ def _failed_for_now(
     outbox.retry_later(sessions, [claim], reason, now)
 
 
+def _send_update(
+    sessions: sessionmaker[Session],
+    connection: Transport,
+    claim: outbox.Claim,
+    settings: Settings,
+    now: datetime,
+) -> int:
+    """Send one organisers' update and count how it went; return how many the server took."""
+    assert claim.mailing_id is not None
+    letter = mailings.letter(sessions, settings.signing_keys, claim.mailing_id, claim.signature_id)
+    if letter is None:  # withdrew or unsubscribed since it was written: counted as skipped
+        outbox.done(sessions, [claim.id])
+        return 0
+    try:
+        built = [messages.update(letter, locale, settings) for locale in letter.locales]
+    except Exception as error:
+        reason = f"the message cannot be built ({type(error).__name__})"
+        _give_up(sessions, claim, reason, now, "unbuildable")
+        return 0
+    try:
+        for message in built:  # one, or a test send's one per language
+            connection.send(message)
+    except TemporaryFailure as failure:
+        _failed_for_now(sessions, claim, str(failure), now)
+        return 0
+    except PermanentFailure as failure:
+        _give_up(sessions, claim, str(failure), now, "refused")
+        return 0
+    with sessions.begin() as session:
+        outbox.drop(session, [claim.id])
+        mailings.tally(session, claim.mailing_id, "sent", len(built))
+    MAIL_SENT.inc(len(built))
+    return len(built)
+
+
 def _give_up(
     sessions: sessionmaker[Session], claim: outbox.Claim, reason: str, now: datetime, label: str
 ) -> None:
-    """Drop one message and mark its signature, so organisers see why it was not confirmed."""
+    """Drop one message and mark its signature, so organisers see why it was not confirmed.
+
+    An update marks no signature (that mark is about confirming): its update counts it failed.
+    """
     with sessions.begin() as session:
         outbox.drop(session, [claim.id])
-        session.execute(
-            update(Signature)
-            .where(Signature.id == claim.signature_id)
-            .values(email_failed_at=now, email_failure=reason[:200])
-        )
+        if claim.mailing_id is not None:
+            mailings.tally(session, claim.mailing_id, "failed")
+        else:
+            session.execute(
+                update(Signature)
+                .where(Signature.id == claim.signature_id)
+                .values(email_failed_at=now, email_failure=reason[:200])
+            )
+    _seal_again(sessions, claim)
     # Only our own words and the server's code: its text may quote the address.
     log.warning("outbox %s dropped at attempt %d: %s", claim.id, claim.attempts, reason)
     MAIL_FAILURES.labels(label).inc()

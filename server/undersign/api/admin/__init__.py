@@ -9,9 +9,34 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from undersign.api.admin import access, audit, exports, partners, petitions, signatures, webhooks
+from undersign.api.admin import (
+    access,
+    audit,
+    exports,
+    mailings,
+    media,
+    news,
+    paper,
+    partners,
+    petitions,
+    signatures,
+    webhooks,
+)
 
 bp = Blueprint("admin_api", __name__, url_prefix="/api/v1/admin")
 access.guard(bp)
-for resource in (access, petitions, signatures, exports, partners, webhooks, audit):
+RESOURCES = (
+    access,
+    petitions,
+    signatures,
+    exports,
+    partners,
+    webhooks,
+    audit,
+    media,
+    news,
+    paper,
+    mailings,
+)
+for resource in RESOURCES:
     bp.register_blueprint(resource.bp)

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from undersign import partners
+from undersign import partners, thanks
 from undersign.api import params
 from undersign.api.admin.access import organisers_only, rights
 from undersign.config import settings
@@ -62,5 +62,19 @@ def edit_partner(code: str) -> Response:
         by=rights(),
         name=params.text(body, "name", required=False, most=120),
         allowed_origins=_origins(body),
+        thanks_url=_thanks_url(body),
     )
     return jsonify(_describe(changed))
+
+
+def _thanks_url(body: dict[str, Any]) -> str | None:
+    """Read the partner's thank-you page: an https address, null for none, absent to keep."""
+    if "thanks_url" not in body:
+        return None
+    value = body["thanks_url"]
+    if value is not None and not isinstance(value, str):
+        raise params.invalid("thanks_url", "thanks_url must be an https:// address, or null")
+    try:
+        return thanks.check(value) or ""  # "": take it away
+    except thanks.InvalidThanksURL as problem:
+        raise params.invalid("thanks_url", str(problem)) from None

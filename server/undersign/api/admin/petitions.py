@@ -7,11 +7,12 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
-from undersign import moderation, petitions
+from undersign import moderation, petitions, thanks
 from undersign.api import params
 from undersign.api.admin.access import organisers_only, rights
 from undersign.cache import get_cache
 from undersign.db import get_session
+from undersign.i18n import LOCALES
 from undersign.models import Petition
 
 bp = Blueprint("admin_petitions", __name__)
@@ -35,6 +36,7 @@ def describe(petition: Petition, tally: dict[str, int] | None) -> dict[str, Any]
         "organiser_name": petition.organiser_name,
         "organiser_contact": petition.organiser_contact,
         "seal_key": petition.seal_key,
+        "thanks_url": petition.thanks_url,
     }
 
 
@@ -81,7 +83,20 @@ def _policy(body: dict[str, Any], current: Petition | None) -> dict[str, Any]:
     if seal_key is not None and not isinstance(seal_key, str):
         raise params.invalid("seal_key", "seal_key must be a public key in base64, or null")
     policy["seal_key"] = seal_key  # petitions checks it is a key
+    policy["thanks_url"] = _thanks_url(body, current)
     return policy
+
+
+def _thanks_url(body: dict[str, Any], current: Petition | None) -> str | None:
+    """Read where signers go after confirming: an https address, or null for none."""
+    if "thanks_url" not in body:
+        return current.thanks_url if current else None
+    if body["thanks_url"] is not None and not isinstance(body["thanks_url"], str):
+        raise params.invalid("thanks_url", "thanks_url must be an https:// address, or null")
+    try:
+        return thanks.check(body["thanks_url"])
+    except thanks.InvalidThanksURL as problem:
+        raise params.invalid("thanks_url", str(problem)) from None
 
 
 @bp.get("/petitions")
@@ -114,6 +129,40 @@ def edit_petition(slug: str) -> Response:
     fields = _fields(body, petition)
     petitions.edit(session, get_cache(), petition, by=rights(), changed=body, **fields)
     return _answer(petition)
+
+
+LANGUAGE = f"<any({', '.join(LOCALES)}):lang>"
+
+
+@bp.put(f"/petitions/<slug>/texts/{LANGUAGE}")
+@organisers_only
+def translate(slug: str, lang: str) -> Response:
+    """Set the texts in one language; a text left out keeps its value, an empty one goes."""
+    session, body = get_session(), params.json_object()
+    petition = petitions.find(session, slug)
+    petitions.translate(session, petition, lang, _one_language(body), by=rights())
+    return _answer(petition)
+
+
+@bp.delete(f"/petitions/<slug>/texts/{LANGUAGE}")
+@organisers_only
+def remove_translation(slug: str, lang: str) -> Response:
+    session = get_session()
+    petition = petitions.find(session, slug)
+    petitions.remove_translation(session, petition, lang, by=rights())
+    return _answer(petition)
+
+
+def _one_language(body: dict[str, Any]) -> dict[str, str]:
+    """Read {"title": …, "summary": …, "body": … (Markdown), "target": …}, any of them."""
+    for name, value in body.items():
+        if name not in petitions.TEXT_FIELDS:
+            raise params.invalid(
+                name, f"{name} is not a text: use {', '.join(petitions.TEXT_FIELDS)}"
+            )
+        if not isinstance(value, str):
+            raise params.invalid(name, f"{name} must be a string")
+    return {name: value.strip() for name, value in body.items()}
 
 
 @bp.post("/petitions/<slug>/<any(open, close):action>")

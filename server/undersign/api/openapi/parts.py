@@ -41,6 +41,12 @@ def page(description: str) -> dict[str, Any]:
     return {"description": description, "content": {"text/html": {"schema": PAGE}}}
 
 
+def as_files(described: dict[str, Any], *media_types: str) -> dict[str, Any]:
+    """Let an operation's 200 be a file in any of `media_types` instead of JSON."""
+    described["responses"]["200"]["content"] = {media: {"schema": PAGE} for media in media_types}
+    return described
+
+
 def for_browsers(described: dict[str, Any], *codes: str) -> dict[str, Any]:
     """Let `codes` of an operation also answer a browser's plain form post with a page.
 

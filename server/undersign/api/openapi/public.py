@@ -186,13 +186,40 @@ SCHEMAS = {
         slug=STRING,
         title=STRING,
         summary=STRING,
-        body=STRING,
+        body={**STRING, "description": "The full text, in Markdown (CommonMark)."},
+        body_html={
+            **STRING,
+            "description": "The body rendered to HTML and sanitised, as the petition page shows "
+            "it: headings from h2, paragraphs, lists, quotes, code, emphasis and links "
+            '(http, https, mailto; with target="_blank" and rel="nofollow noopener '
+            'noreferrer"); no raw HTML, pictures, scripts, styles or event attributes.',
+        },
         target=STRING,
         goal={"type": ["integer", "null"]},
         signature_count=INTEGER,
-        status={"type": "string", "enum": ["open", "closed"]},
+        status={
+            "type": "string",
+            "enum": ["open", "closed"],
+            "description": "closed once an organiser closed it or its closing time passed",
+        },
         closes_at={"type": ["string", "null"], "format": "date-time"},
+        closes_on={
+            "type": ["string", "null"],
+            "description": "The closing date (UTC) in words, in the answer's language.",
+        },
         locales={"type": "array", "items": STRING},
+        named_default={
+            **BOOLEAN,
+            "description": "Whether the form's box to show one's name to the addressee starts "
+            "ticked.",
+        },
+        wall_mode={
+            "type": "string",
+            "enum": ["approve", "show"],
+            "description": "When a signer who chose the public wall appears there: approve, once "
+            "an organiser approved the entry; show, at once, until an organiser hides it. A form "
+            "says which, next to its box.",
+        },
     ),
     "WallPage": object_(
         signatures={
