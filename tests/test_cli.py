@@ -427,6 +427,7 @@ def served(database_url, smtp, tmp_path) -> Iterator[Served]:
         yield server
     finally:
         server.stop()
+        print(server.text())  # shown only for a failing test: what the server said
 
 
 @pytest.mark.slow  # a real `undersign serve`: gunicorn and a mailer, in processes

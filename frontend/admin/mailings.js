@@ -3,7 +3,7 @@
 // Its words are the "mailings.admin" block of the locale files, loaded here.
 
 import { get, post } from "./api.js";
-import { h, show, toast } from "./dom.js";
+import { h, scrolling, show, toast } from "./dom.js";
 import { moment, number } from "./format.js";
 import { LANGUAGES, lang } from "./i18n.js";
 import { act } from "./router.js";
@@ -72,7 +72,7 @@ function composer(base, petition) {
       h("legend", {}, LANGUAGES[lc]),
       h("label", {}, m("subject"), h("input", { name: `${lc}.subject`, maxlength: 200, required: lc === petition.default_locale })),
       h("label", {}, m("body"), h("textarea", { name: `${lc}.body`, rows: 6, class: "code", required: lc === petition.default_locale })))),
-    h("div", { style: "display: flex; flex-wrap: wrap; align-items: flex-end; gap: .75rem" },
+    h("div", { class: "send-row" },
       h("button", { type: "button", class: "quiet", onclick: () => showPreview(base, form, preview) }, m("preview")),
       h("label", {}, m("test_to"), h("input", { name: "test_to", type: "email", autocomplete: "email" })),
       h("button", { type: "button", class: "quiet", onclick: () => sendTest(base, form) }, m("send_test")),
@@ -142,7 +142,7 @@ function table(updates) {
     h("p", { role: "status", class: "muted" },
       `${m(`status.${newest.status}`)} ${number(newest.sent)} / ${number(newest.recipients)}`),
     // Scrolls sideways on a phone rather than widening the page.
-    h("div", { style: "overflow-x: auto" }, h("table", { class: "table" },
+    scrolling(m("sent_heading"), h("table", { class: "table" },
       h("thead", {}, h("tr", {}, columns.map((c) =>
         h("th", { class: ["when", "subject", "status"].includes(c) ? "" : "num" }, m(`columns.${c}`))))),
       h("tbody", {}, updates.map((u) => h("tr", {},
