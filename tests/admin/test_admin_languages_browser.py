@@ -153,6 +153,7 @@ def test_closing_a_petition_is_asked_about_first(app, busy_petition, live_server
     page.locator("#language").select_option(lang)
     page.locator("input[name=token]").fill(make_token(app, "office"))
     page.locator("#sign-in-form button").click()
+    expect(page.locator("#who-name")).to_have_text("office")  # signed in, before going on
     page.evaluate("() => { location.hash = '#/p/test-petition/dashboard'; }")
     asked: list[str] = []
 
