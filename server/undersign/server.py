@@ -184,6 +184,18 @@ def remove_metrics_dir(made: Path | None) -> None:
         shutil.rmtree(made, ignore_errors=True)
 
 
+# Starting a child and forking a gunicorn worker must not overlap. Popen waits for its
+# child's exec on a pipe; a worker forked meanwhile (on gunicorn's thread) inherits that
+# pipe's other end and never execs, so Popen would wait until the worker exits, with the
+# mailer running but unwatched. Every os.fork takes this lock first; so does Popen.
+_spawning = threading.Lock()
+os.register_at_fork(
+    before=_spawning.acquire,
+    after_in_parent=_spawning.release,
+    after_in_child=_spawning.release,
+)
+
+
 class Supervisor:
     """Keep one child process running beside gunicorn: start it again whenever it dies.
 
@@ -245,7 +257,8 @@ class Supervisor:
             if self._stopping.is_set():
                 return "stopped"
             try:
-                process = self.process = subprocess.Popen(self.command)  # noqa: S603  # our own
+                with _spawning:
+                    process = self.process = subprocess.Popen(self.command)  # noqa: S603  # our own
             except OSError as error:  # out of memory or processes: try again later
                 return f"could not start ({type(error).__name__})"
         log.info("%s started (pid %d)", self.name, process.pid)
