@@ -8,9 +8,18 @@ import { t } from "./i18n.js";
 import { identify, REFUSED, showSignedIn, showSignIn, signOut } from "./session.js";
 
 let views = null;
+let drawn = Promise.resolve();
 
-/** Draw the view the address names. */
-export async function route() {
+/**
+ * Draw the view the address names, once the drawing asked for before it is done: a view
+ * still loading (the list after sign-in, say) must not land on top of a newer one.
+ */
+export function route() {
+  drawn = drawn.then(draw, draw);
+  return drawn;
+}
+
+async function draw() {
   if (!hasToken()) return showSignIn("");
   try {
     await identify();
