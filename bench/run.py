@@ -95,13 +95,13 @@ def ensure_wrk() -> str:
 
 
 @contextmanager
-def bench_database() -> Iterator[str]:
-    """Create (afresh) and migrate the bench database; drop it afterwards."""
+def bench_database(name: str = DATABASE) -> Iterator[str]:
+    """Create (afresh) and migrate a benchmark's database, `name`; drop it afterwards."""
     admin = create_engine(make_url(ADMIN_URL), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{DATABASE}"'))
-    url = make_url(ADMIN_URL).set(database=DATABASE).render_as_string(hide_password=False)
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     migrated = Database(url)
     migrated.upgrade()
     migrated.engine.dispose()
@@ -109,7 +109,7 @@ def bench_database() -> Iterator[str]:
         yield url
     finally:
         with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
 

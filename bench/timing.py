@@ -32,14 +32,11 @@ import random
 import statistics
 import subprocess
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from run import ADMIN_URL, BENCH, say, server, service_env, undersign
-from sqlalchemy import create_engine, make_url, text
-from undersign.db import Database
+from run import BENCH, bench_database, say, server, service_env, undersign
+from sqlalchemy import create_engine, text
 
 DATABASE = "undersign_timing"
 SLUG = "timing"
@@ -48,26 +45,6 @@ SIGN_PATH = f"/api/v1/petitions/{SLUG}/signatures"
 # (each had one within the resend interval).
 KINDS = ("new", "pending", "verified", "told")
 RESAMPLES = 2000
-
-
-@contextmanager
-def timing_database() -> Iterator[str]:
-    """Create (afresh) and migrate this benchmark's own database; drop it afterwards."""
-    admin = create_engine(make_url(ADMIN_URL), isolation_level="AUTOCOMMIT")
-    drop = text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-    with admin.connect() as connection:
-        connection.execute(drop)
-        connection.execute(text(f'CREATE DATABASE "{DATABASE}"'))
-    url = make_url(ADMIN_URL).set(database=DATABASE).render_as_string(hide_password=False)
-    migrated = Database(url)
-    migrated.upgrade()
-    migrated.engine.dispose()
-    try:
-        yield url
-    finally:
-        with admin.connect() as connection:
-            connection.execute(drop)
-        admin.dispose()
 
 
 class Poster:
@@ -241,7 +218,7 @@ def main() -> None:
     options = parser.parse_args()
     rng = random.Random(options.seed)
     (BENCH / "results").mkdir(exist_ok=True)
-    with timing_database() as database_url:
+    with bench_database(DATABASE) as database_url:
         env = service_env(database_url)
         create = ("petition", "create", SLUG, "--title", "Timing", "--goal", "1000")
         subprocess.run(undersign(*create), env=env, check=True, capture_output=True)

@@ -15,6 +15,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from datetime import datetime
+from email.message import EmailMessage
 
 from flask import Flask
 from sqlalchemy import select, update
@@ -169,16 +170,30 @@ def _send_one(
         reason = f"the message cannot be built ({type(error).__name__})"
         _give_up(sessions, claim, reason, now, "unbuildable")
         return 0
-    try:
-        connection.send(message)
-    except TemporaryFailure as failure:
-        _failed_for_now(sessions, claim, str(failure), now)
-        return 0
-    except PermanentFailure as failure:
-        _give_up(sessions, claim, str(failure), now, "refused")
+    if not _delivered(sessions, connection, claim, [message], now):
         return 0
     _sent(sessions, claim, signature)
     return 1
+
+
+def _delivered(
+    sessions: sessionmaker[Session],
+    connection: Transport,
+    claim: outbox.Claim,
+    built: list[EmailMessage],
+    now: datetime,
+) -> bool:
+    """Hand a claim's messages to the server; on a refusal, record it and answer False."""
+    try:
+        for message in built:
+            connection.send(message)
+    except TemporaryFailure as failure:
+        _failed_for_now(sessions, claim, str(failure), now)
+        return False
+    except PermanentFailure as failure:
+        _give_up(sessions, claim, str(failure), now, "refused")
+        return False
+    return True
 
 
 def _sent(sessions: sessionmaker[Session], claim: outbox.Claim, signature: Signature) -> None:
@@ -241,14 +256,7 @@ def _send_update(
         reason = f"the message cannot be built ({type(error).__name__})"
         _give_up(sessions, claim, reason, now, "unbuildable")
         return 0
-    try:
-        for message in built:  # one, or a test send's one per language
-            connection.send(message)
-    except TemporaryFailure as failure:
-        _failed_for_now(sessions, claim, str(failure), now)
-        return 0
-    except PermanentFailure as failure:
-        _give_up(sessions, claim, str(failure), now, "refused")
+    if not _delivered(sessions, connection, claim, built, now):  # a test send: one a language
         return 0
     with sessions.begin() as session:
         outbox.drop(session, [claim.id])
