@@ -90,7 +90,8 @@ button[disabled] { opacity: .7; cursor: progress; }
   const SHEET = "adoptedStyleSheets" in ShadowRoot.prototype ? new CSSStyleSheet() : null;
   if (SHEET) SHEET.replaceSync(STYLE);
 
-  const localeTexts = new Map(); // one fetch per language, shared by every widget on the page
+  // One request per petition and language in flight, shared by every widget on the page.
+  const loading = new Map();
 
   // The language asked for here (the element's, then the page's ?lang=), or "auto": the service
   // knows which languages it speaks and picks one from the browser's Accept-Language itself.
@@ -105,9 +106,20 @@ button[disabled] { opacity: .7; cursor: progress; }
     return response.json();
   }
 
-  function textsFor(locale) {
-    if (!localeTexts.has(locale)) localeTexts.set(locale, getJSON(`locales/${locale}.json`));
-    return localeTexts.get(locale);
+  // Everything a widget shows, in one answer: its words (in the language the service chose, with
+  // the reader's likeliest country first) and the petition. An unknown petition's answer still
+  // carries the words, so that the widget can say so in the reader's language.
+  function widgetData(slug, locale) {
+    const path = `widget/${slug}.json?lang=${locale}`;
+    if (!loading.has(path)) {
+      const answer = fetch(new URL(path, SERVICE), { credentials: "omit" }).then(async (response) => {
+        const data = await response.json().catch(() => ({}));
+        return response.ok ? data : { words: data.words };
+      });
+      loading.set(path, answer);
+      answer.finally(() => loading.delete(path)).catch(() => {});
+    }
+    return loading.get(path);
   }
 
   // Some browsers' trimmed locale data groups Kazakh numbers "10,000"; Russian groups as Kazakh does.
@@ -198,15 +210,21 @@ button[disabled] { opacity: .7; cursor: progress; }
 
     async load() {
       this.show(h("div", { class: "card", "aria-busy": "true" }));
+      let data = {};
       try {
-        this.t = await textsFor(requestedLocale(this.getAttribute("lang")));
-        this.locale = this.t.locale; // the words' language, which the service chose
-        this.petition = await getJSON(`api/v1/petitions/${this.slug}?lang=${this.locale}`);
+        data = await widgetData(this.slug, requestedLocale(this.getAttribute("lang")));
       } catch {
+        // Offline, or the service away: no words either.
+      }
+      this.t = data.words;
+      this.petition = data.petition;
+      if (!this.petition) {
+        this.card = null; // nothing for the count to refresh
         const message = this.t ? this.t.widget.load_failed : "This petition could not be loaded.";
         this.shadowRoot.querySelector(".card").replaceChildren(h("p", { role: "alert" }, message));
         return;
       }
+      this.locale = this.t.locale; // the words' language, which the service chose
       this.render();
     }
 

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import partial
+from functools import cache, partial
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, Response, jsonify, render_template, request, send_from_directory
+from flask import Blueprint, Response, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from undersign import (
+    assets,
     cards,
     charts,
     counting,
@@ -29,6 +31,7 @@ from undersign import (
     tokens,
 )
 from undersign.api import params
+from undersign.api.errors import REFUSALS
 from undersign.cache import get_cache
 from undersign.config import settings
 from undersign.db import get_session
@@ -41,6 +44,7 @@ bp = Blueprint("pages", __name__)
 
 WALL_PAGE_SIZE = 10
 REQUESTED_LOCALE = re.compile(r"[a-z]{2}|auto")
+JSON = "application/json"
 
 
 def request_locale(explicit: str | None = None) -> str:
@@ -397,36 +401,107 @@ def share_card(slug: str) -> ResponseReturnValue:
     return response.make_conditional(request)
 
 
+# What the widget says, out of a language's words (the rest are the pages', the emails' and
+# the organisers'): a section by name, whole (None) or only the keys listed.
+WIDGET_WORDS: dict[str, tuple[str, ...] | None] = {
+    "petition": None,
+    "form": None,
+    "errors": None,
+    "sign": None,
+    "widget": None,
+    "share": None,
+    "privacy": ("link",),
+    "content": ("closes_on",),
+}
+
+
+def _words(locale: str, *, widget_only: bool) -> dict[str, Any]:
+    """Return a language's words with its country names, the reader's likeliest first.
+
+    The form's limits and the languages come along, so the widget repeats neither.
+    """
+    every = i18n.messages(locale)
+    chosen = every
+    if widget_only:
+        chosen = {
+            section: every[section] if keys is None else {key: every[section][key] for key in keys}
+            for section, keys in WIDGET_WORDS.items()
+        }
+    return {
+        **chosen,
+        "locale": locale,
+        "locales": LOCALES,
+        "limits": MAX_LENGTH,
+        "countries": country_choices(locale, request.accept_languages.values()),
+    }
+
+
+def _json(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+@cache
+def words_version() -> str:
+    """Return the version of every language's words: it changes only with a release."""
+    every = [(i18n.messages(name), i18n.countries(name)) for name in LOCALES]
+    digest = hashlib.sha256(_json([every, LOCALES, MAX_LENGTH])).hexdigest()
+    return digest[: assets.VERSION_LENGTH]
+
+
+def widget_url() -> str:
+    """Return widget.js's versioned address, for the service's own pages (a year's cache)."""
+    return url_for("pages.widget", v=assets.file("widget.js").version)
+
+
+bp.add_app_template_global(widget_url, "widget_url")
+
+
 @bp.get("/widget.js")
 def widget() -> ResponseReturnValue:
-    response = send_from_directory(i18n.frontend_dir(), "widget.js", max_age=300)
-    response.headers["Access-Control-Allow-Origin"] = "*"
+    """Serve the widget: a partner's /widget.js is kept briefly, so releases reach it soon."""
+    return assets.send_file("widget.js", "text/javascript")
+
+
+@bp.get("/widget/<slug>.json")
+def widget_data(slug: str) -> ResponseReturnValue:
+    """Give the widget all it shows at once: its words and the petition, in one language.
+
+    One request after widget.js rather than two in a row (words, then the petition in
+    the language they chose): a partner's page has a usable form after three, itself
+    included. ?lang= names the language, or "auto" for the browser's choice among ours.
+    The browser asks again each time (a 304 while nothing changed): the petition inside
+    may close or be edited at any moment, and a page shown again must say so.
+    """
+    locale = request_locale()
+    words = _words(locale, widget_only=True)
+    try:
+        petition = petitions.find(get_session(), slug)
+    except petitions.PetitionNotFound:
+        # The words still come, so that the widget says in the reader's language what is wrong.
+        status, code, message = REFUSALS[petitions.PetitionNotFound]
+        problem = {"code": code, "message": message}
+        missing = Response(_json({"error": problem, "words": words}), status, mimetype=JSON)
+        missing.headers["Access-Control-Allow-Origin"] = "*"
+        return missing
+    data = {"words": words, "petition": petitions.describe(petition, locale, _count(slug))}
+    response = assets.answer(assets.encoded(_json(data)), JSON, version=None, max_age=0)
+    response.vary.add("Accept-Language")  # "auto", and the country listed first
     return response
 
 
 @bp.get("/locales/<name>.json")
 def locale_file(name: str) -> ResponseReturnValue:
-    """Serve a language's words with its country names: everything the widget says, at once.
+    """Serve a language's words with its country names: everything any page says, at once.
 
     A language Undersign does not speak, or "auto", gets the one the browser
-    prefers among those it does: the widget need not know the list.
+    prefers among those it does. Under ?v=words_version() it is kept a year: the
+    words change only with a release, and the browser's language, which picks "auto"
+    and the country listed first, is named in Vary.
     """
     if not REQUESTED_LOCALE.fullmatch(name):
         return html_error(404)
     chosen = name if name in LOCALES else request_locale()
-    # The form's limits and the languages come along, so the widget repeats neither.
-    response = jsonify(
-        {
-            **i18n.messages(chosen),
-            "locale": chosen,
-            "locales": LOCALES,
-            "limits": MAX_LENGTH,
-            "countries": country_choices(chosen, request.accept_languages.values()),
-        }
-    )
-    response.vary.add("Accept-Language")  # the language, and the country listed first
-    response.cache_control.public = True
-    response.cache_control.max_age = 300
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.add_etag()
-    return response.make_conditional(request)
+    body = _json(_words(chosen, widget_only=False))
+    response = assets.answer(assets.encoded(body), JSON, version=words_version())
+    response.vary.add("Accept-Language")
+    return response
