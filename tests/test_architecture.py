@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import inspect
 from pathlib import Path
 
 import pytest
@@ -125,3 +126,18 @@ def test_views_leave_sql_and_transactions_to_the_services(path: Path) -> None:
     }
     assert not sql, f"{path.name} imports {sql}"
     assert "counting.forget" not in path.read_text("utf-8")
+
+
+def test_no_view_or_hook_is_a_coroutine(app):
+    """The app skips Flask's per-request check for async functions (Undersign.ensure_sync)."""
+    hooks = [
+        *app.view_functions.values(),
+        *(f for funcs in app.before_request_funcs.values() for f in funcs),
+        *(f for funcs in app.after_request_funcs.values() for f in funcs),
+        *(f for funcs in app.teardown_request_funcs.values() for f in funcs),
+        *(f for funcs in app.teardown_appcontext_funcs for f in [funcs]),
+        *app.error_handler_spec[None][None].values(),
+    ]
+    assert hooks, "the app has views and hooks to check"
+    assert not [f for f in hooks if inspect.iscoroutinefunction(inspect.unwrap(f))]
+    assert not [path for path in PACKAGE.rglob("*.py") if "async def" in path.read_text()]

@@ -83,6 +83,20 @@ def test_verifying_seals_the_address_and_the_email_greets_no_sealed_name(sealed,
     assert sealed.count() == 1
 
 
+def test_a_signature_after_a_key_rotation_is_sealed_to_the_new_key(sealed, app, key):
+    """Signing remembers a petition's seal key between signatures: a rotation must not be missed."""
+    sealed.sign(email="before@example.org", **ALICE)
+    new = sealing.generate()
+    with database(app).sessions.begin() as session:
+        petitions.find(session, SLUG).seal_key = new.public
+    sealed.sign(email="after@example.org", **BOB)
+    before, after = stored(app)
+    assert opened(key, before.name) == ALICE["name"]
+    assert opened(new, after.name) == BOB["name"]
+    with pytest.raises(sealing.BadKey, match="none of the keys"):
+        opened(key, after.name)
+
+
 def test_withdrawing_a_sealed_signature_erases_it(sealed):
     sealed.sign_and_confirm("aigerim@example.org", **ALICE)
     withdraw = sealed.token("aigerim@example.org", "withdraw")

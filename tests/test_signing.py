@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, func, select, update
+from sqlalchemy import delete, event, func, select, update
 from undersign.db import database
 from undersign.models import OutboxMessage, Petition, Signature, utcnow
 from undersign.signing import MAX_EMAILS_PER_SIGNATURE, RESEND_INTERVAL
@@ -102,7 +102,9 @@ def test_new_pending_and_verified_addresses_cost_the_database_the_same_statement
     ran: list[str] = []
 
     def record(connection, cursor, statement, parameters, context, executemany):
-        ran.append(statement)
+        # On PostgreSQL, a statement run with no BEGIN before it says so.
+        autocommit = getattr(connection.connection.driver_connection, "autocommit", False)
+        ran.append(f"{statement} (autocommit)" if autocommit else statement)
 
     engine = database(app).engine
     event.listen(engine, "before_cursor_execute", record)
@@ -114,7 +116,11 @@ def test_new_pending_and_verified_addresses_cost_the_database_the_same_statement
             statements[who] = list(ran)
     finally:
         event.remove(engine, "before_cursor_execute", record)
-    assert len(statements["new"]) >= 3
+    if engine.dialect.name == "postgresql":  # one round trip: no BEGIN, no COMMIT, one statement
+        assert len(statements["new"]) == 1
+        assert statements["new"][0].endswith("(autocommit)")
+    else:  # BEGIN, the signature, its outbox row (SQLite cannot do both in one statement)
+        assert len(statements["new"]) == 3
     assert statements["pending"] == statements["new"]
     assert statements["verified"] == statements["new"]
     assert statements["limited"] == statements["new"]
@@ -133,6 +139,31 @@ def test_a_closed_petition_refuses_with_409(signer, app):
     answer = signer.sign()
     assert answer.status_code == 409
     assert answer.json["error"]["code"] == "petition_closed"
+    assert rows(app) == []
+
+
+@pytest.mark.parametrize(
+    "closing", [{"status": "closed"}, {"closes_at": utcnow() - timedelta(seconds=1)}]
+)
+def test_a_petition_closed_between_two_signatures_refuses_the_second(signer, app, closing):
+    """Signing remembers a petition it has seen (for its seal key), never whether it is open."""
+    assert signer.sign(email="first@example.org").status_code == 202
+    with database(app).sessions.begin() as session:
+        session.execute(update(Petition).values(**closing))
+    answer = signer.sign(email="second@example.org")
+    assert answer.status_code == 409
+    assert answer.json["error"]["code"] == "petition_closed"
+    assert [s.email for s in rows(app)] == ["first@example.org"]
+    assert len(rows(app, OutboxMessage)) == 1, "no email for the refused signer"
+
+
+def test_a_petition_deleted_between_two_signatures_is_404(signer, app):
+    assert signer.sign(email="first@example.org").status_code == 202
+    with database(app).sessions.begin() as session:
+        session.execute(delete(Petition))
+    answer = signer.sign(email="second@example.org")
+    assert answer.status_code == 404
+    assert answer.json["error"]["code"] == "not_found"
     assert rows(app) == []
 
 

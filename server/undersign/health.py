@@ -20,13 +20,9 @@ bp = Blueprint("health", __name__)
 def init_app(app: Flask) -> None:
     """Time and count every request; serve /healthz, /readyz and /metrics."""
 
-    @app.before_request
-    def _start_timer() -> None:
-        g.metrics_started = time.perf_counter()
-
     @app.after_request
     def _observe(response: Response) -> Response:
-        started = g.get("metrics_started")
+        started = g.get("request_started")  # set by logs.init_app's hook, which runs first
         if started is None:
             return response
         name = route()

@@ -2,27 +2,34 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 from urllib.parse import urlsplit
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import (
     Boolean,
+    Connection,
+    Engine,
     Integer,
-    Select,
+    Row,
+    String,
     Table,
     and_,
     bindparam,
     case,
     delete,
     func,
+    insert,
     literal,
     or_,
     select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, load_only
+from sqlalchemy.orm import Session
 
 from undersign import counting, identity, privacy, tokens, webhooks
 from undersign.cache import Cache
@@ -34,6 +41,7 @@ from undersign.models import (
     OutboxMessage,
     Partner,
     Petition,
+    PetitionStatus,
     Signature,
     SignatureStatus,
     UTCDateTime,
@@ -96,44 +104,90 @@ def sign(
     address has signed is not for the person at the form to learn.
     """
     now = now or utcnow()
-    identity_key = settings.identity_key
-    ip = client.ip
-    ip_key = identity.address_key(identity_key, ip) if ip else None
-    threshold = settings.shared_address_threshold
-    petition, crowded = _petition_and_crowding(session, slug, ip_key, threshold, now)
-    if not petition.is_open(now):
-        raise PetitionClosed(slug)
-    if data.is_bot:
-        return
-    if not _may_claim(session, data.source, client.origin, settings.base_url):
+    connection = _connection_for_signing(session)
+    seal_keys = _seal_keys(connection.engine)
+    if slug not in seal_keys or data.is_bot:
+        _check_open(connection, slug, now, seal_keys)
+        if data.is_bot:
+            return
+    if not _may_claim(connection, data.source, client.origin, settings.base_url):
         data = replace(data, source=None)  # counted, but as no partner's
-    if data.named is None:
-        data = replace(data, named=petition.named_default)
+    identity_key = settings.identity_key
+    ip_key = identity.address_key(identity_key, client.ip) if client.ip else None
     values = {
-        "petition_id": petition.id,
-        "email_key": identity.email_key(identity_key, data.email),
-        "ip_key": ip_key,
+        "slug": slug,
+        "now": now,
         # Many real signers share an address (a plant's network, a carrier's NAT),
         # so a crowded address flags signatures for review instead of refusing them.
-        "flagged": crowded,
-        "created_at": now,
-        # A sealed petition keeps what the signer typed only sealed to its organisers' key.
-        **privacy.sealed(_signer_values(data, now), petition.seal_key),
-        # Only for a signer already here (see _SIGN): may this one have an email now?
+        "since": now - SHARED_ADDRESS_WINDOW,
+        "threshold": settings.shared_address_threshold,
+        # Only for a signer already here (see _signing): may this one have an email now?
         "resend_before": now - RESEND_INTERVAL,
-        # A sealed petition's verified signer has no readable address left: the one
-        # just typed stands in until the email to it is sent (see mail/worker.py).
-        "reopen_address": petition.seal_key is not None,
     }
-    # New, pending or verified: the same two statements, so that neither the
-    # answer nor its timing says which (bench/timing.py measures it).
-    signature_id, status, last_email_at = session.execute(_SIGN[_dialect(session)], values).one()
-    kind = OutboxKind.VERIFY if status == SignatureStatus.PENDING else OutboxKind.ALREADY_SIGNED
-    outbox.enqueue_if(session, last_email_at == now, kind, signature_id, now)
-    session.commit()
+    run = _SIGN[connection.dialect.name][ip_key is not None]
+    # The petition's seal key is remembered, not read, so that signing is one
+    # statement; the statement writes nothing if the key changed meanwhile, and
+    # the signature is sealed again to the new one.
+    for _ in range(2):
+        seal_key = seal_keys[slug]
+        form = _signer_values(data, seal_key) | {
+            "email_key": identity.email_key(identity_key, data.email),
+            "ip_key": ip_key,
+        }
+        given = values | {"seal_key": seal_key} | {f"v_{name}": v for name, v in form.items()}
+        row = run(connection, given)
+        if row is not None:
+            break
+        _check_open(connection, slug, now, seal_keys)
+    else:
+        raise RuntimeError(f"the seal key of {slug!r} changed twice while signing")
+    if connection.dialect.name == "sqlite":  # no INSERT inside a WITH: the outbox row apart
+        signature_id, status, last_email_at = row
+        kind = OutboxKind.VERIFY if status == SignatureStatus.PENDING else OutboxKind.ALREADY_SIGNED
+        outbox.enqueue_if(session, last_email_at == now, kind, signature_id, now)
+    if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+        session.commit()  # (autocommitted: the session has nothing to commit)
 
 
-def _may_claim(session: Session, source: str | None, origin: str | None, base_url: str) -> bool:
+def _connection_for_signing(session: Session) -> Connection:
+    """Return the session's connection; on PostgreSQL, with no BEGIN and COMMIT if it can.
+
+    Signing is one statement there (see _SIGN), atomic on its own: a transaction
+    around it would only add two round trips to the hot path.
+    """
+    if session.get_bind().dialect.name == "postgresql" and not session.in_transaction():
+        return session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    return session.connection()
+
+
+# The seal key of each petition signed in this process, by engine (a process may
+# serve several databases: the tests do). Only a hint: see sign().
+_SEAL_KEYS: WeakKeyDictionary[Engine, dict[str, str | None]] = WeakKeyDictionary()
+
+
+def _seal_keys(engine: Engine) -> dict[str, str | None]:
+    return _SEAL_KEYS.setdefault(engine, {})
+
+
+def _check_open(
+    connection: Connection, slug: str, now: datetime, seal_keys: dict[str, str | None]
+) -> None:
+    """Raise PetitionNotFound or PetitionClosed, unless the petition takes signatures now.
+
+    Remembers its seal key on the way.
+    """
+    row = connection.execute(_PETITION, {"slug": slug}).first()
+    if row is None:
+        seal_keys.pop(slug, None)
+        raise PetitionNotFound(slug)
+    status, closes_at, seal_keys[slug] = row
+    if status != PetitionStatus.OPEN or (closes_at is not None and now >= closes_at):
+        raise PetitionClosed(slug)
+
+
+def _may_claim(
+    connection: Connection, source: str | None, origin: str | None, base_url: str
+) -> bool:
     """Tell whether a browser on `origin` may say a partner collected this signature.
 
     A partner that named its sites may have signatures counted as its own only
@@ -143,7 +197,7 @@ def _may_claim(session: Session, source: str | None, origin: str | None, base_ur
     """
     if source is None or origin is None or origin == _origin_of(base_url):
         return True
-    allowed = session.scalar(select(Partner.allowed_origins).where(Partner.code == source))
+    allowed = connection.scalar(select(Partner.allowed_origins).where(Partner.code == source))
     return not allowed or origin.rstrip("/") in allowed
 
 
@@ -152,9 +206,13 @@ def _origin_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def _signer_values(data: SignatureInput, now: datetime) -> dict[str, Any]:
-    """Return what a (new or renewed) signature holds from its form, pending its first email."""
-    return {
+def _signer_values(data: SignatureInput, seal_key: str | None) -> dict[str, Any]:
+    """Return what a (new or renewed) signature holds from its form, pending its first email.
+
+    A sealed petition keeps what the signer typed only sealed to its organisers' key;
+    `seal_key` must be the one the statement finds on the petition.
+    """
+    values = {
         "name": data.name,
         "email": data.email,
         "postcode": data.postcode,
@@ -164,84 +222,79 @@ def _signer_values(data: SignatureInput, now: datetime) -> dict[str, Any]:
         "country": data.country,
         "public": data.public,
         "contact_consent": data.contact_consent,
-        "named": bool(data.named),
+        "named": data.named,  # None: the petition's default (see _signing)
         "source": data.source,
         "locale": data.locale,
-        "status": SignatureStatus.PENDING,
-        "emails_sent": 1,
-        "last_email_at": now,
+        "shown": None,
+        # A sealed petition's verified signer has no readable address left: the one
+        # just typed stands in until the email to it is sent (see mail/worker.py).
+        "reopen_address": seal_key is not None,
     }
+    return privacy.sealed(values, seal_key)
 
 
-def _crowding_read(count_address: bool) -> Select[Any]:
-    """Build the read of a petition and of how often one address signed it lately."""
-    crowd: Any = literal(0)
+_PETITION = select(Petition.status, Petition.closes_at, Petition.seal_key).where(
+    Petition.slug == bindparam("slug")
+)
+# What the form gives, column by column; the rest of a new row is the statement's.
+_FROM_FORM = (
+    "name", "email", "postcode", "city", "comment", "comment_status", "country", "public",
+    "contact_consent", "source", "locale", "shown", "email_key", "ip_key",
+)  # fmt: skip
+
+
+def _signing(dialect_insert: Any, count_address: bool) -> Any:
+    """Build the one statement that takes a signature, whoever's it is.
+
+    The row is written only while the petition takes signatures and still has
+    the seal key the values were sealed with; otherwise nothing is written and
+    nothing returned. A new person is inserted. A person already here (the
+    unique index on petition and keyed address) keeps their row as it was,
+    except that it records one more email when one may go: not invalidated,
+    fewer than the most an address may get, and none within the last
+    RESEND_INTERVAL, so the form cannot flood an inbox. The row comes back
+    either way; its `last_email_at` equals this request's time exactly when an
+    email is due. The conflict takes the row's lock (PostgreSQL; SQLite writes
+    one at a time), so concurrent posts of one address count one email.
+    """
+    table = cast(Table, Signature.__table__)
+    petitions = cast(Table, Petition.__table__)
+    now = bindparam("now", type_=UTCDateTime)
+    given = [bindparam(f"v_{name}", type_=table.c[name].type) for name in _FROM_FORM]
+    named = func.coalesce(bindparam("v_named", type_=Boolean), petitions.c.named_default)
+    flagged: Any = literal(False)
     if count_address:
-        petition_id = select(Petition.id).where(Petition.slug == bindparam("slug"))
+        # The count stops at the threshold: a busy network's thousandth signer costs no
+        # more than its tenth.
         recent = (
             select(literal(1))
             .where(
-                Signature.petition_id == petition_id.scalar_subquery(),
-                Signature.ip_key == bindparam("ip_key"),
-                Signature.created_at > bindparam("since", type_=UTCDateTime),
+                table.c.petition_id
+                == select(petitions.c.id)
+                .where(petitions.c.slug == bindparam("slug"))
+                .scalar_subquery(),
+                table.c.ip_key == bindparam("v_ip_key"),
+                table.c.created_at > bindparam("since", type_=UTCDateTime),
             )
             .limit(bindparam("threshold", type_=Integer))
             .subquery()
         )
         crowd = select(func.count()).select_from(recent).scalar_subquery()
-    return (
-        select(Petition, crowd)
-        .where(Petition.slug == bindparam("slug"))
-        .options(
-            load_only(
-                Petition.id,
-                Petition.status,
-                Petition.closes_at,
-                Petition.named_default,
-                Petition.seal_key,
-            )
-        )
-    )
-
-
-# Built once: building and keying this statement afresh cost as much as running it.
-READ_WITH_CROWD, READ_WITHOUT_ADDRESS = _crowding_read(True), _crowding_read(False)
-
-
-def _petition_and_crowding(
-    session: Session, slug: str, ip_key: str | None, threshold: int, now: datetime
-) -> tuple[Petition, bool]:
-    """Return the petition (what signing needs of it) and whether this address is crowded.
-
-    One read instead of two, since signing is the hot path of a viral day; and
-    the count stops at the threshold, so a busy network's thousandth signer
-    costs no more than its tenth.
-    """
-    if ip_key is None:
-        row = session.execute(READ_WITHOUT_ADDRESS, {"slug": slug}).first()
-    else:
-        since = now - SHARED_ADDRESS_WINDOW
-        parameters = {"slug": slug, "ip_key": ip_key, "since": since, "threshold": threshold}
-        row = session.execute(READ_WITH_CROWD, parameters).first()
-    if row is None:
-        raise PetitionNotFound(slug)
-    return row[0], int(row[1]) >= threshold
-
-
-def _signing(dialect_insert: Any) -> Any:
-    """Build the one statement that takes a signature, whoever's it is.
-
-    A new person is inserted. A person already here (the unique index on
-    petition and keyed address) keeps their row as it was, except that it
-    records one more email when one may go: not invalidated, fewer than the
-    most an address may get, and none within the last RESEND_INTERVAL, so the
-    form cannot flood an inbox. The row comes back either way; its `last_email_at` equals this
-    request's time exactly when an email is due. The conflict takes the row's
-    lock (PostgreSQL; SQLite writes one at a time), so concurrent posts of one
-    address count one email.
-    """
-    table = cast(Table, Signature.__table__)
-    statement = dialect_insert(table)
+        flagged = crowd >= bindparam("threshold", type_=Integer)
+    taken = select(
+        petitions.c.id, *given, named, flagged, now, literal(SignatureStatus.PENDING.value),
+        literal(1), now,
+    ).where(
+        petitions.c.slug == bindparam("slug"),
+        petitions.c.status == PetitionStatus.OPEN.value,
+        or_(petitions.c.closes_at.is_(None), petitions.c.closes_at > now),
+        petitions.c.seal_key.is_not_distinct_from(bindparam("seal_key", type_=String)),
+    )  # fmt: skip
+    columns = [
+        "petition_id", *_FROM_FORM, "named", "flagged", "created_at", "status", "emails_sent",
+        "last_email_at",
+    ]  # fmt: skip
+    statement = dialect_insert(table).from_select(columns, taken)
     row, new = table.c, statement.excluded
     email_due = and_(
         # An organiser judged an invalidated signature not to be this person's: no more mail.
@@ -255,7 +308,7 @@ def _signing(dialect_insert: Any) -> Any:
     reopen = and_(
         email_due,
         row.status == SignatureStatus.VERIFIED.value,
-        bindparam("reopen_address", type_=Boolean),
+        bindparam("v_reopen_address", type_=Boolean),
     )
     return statement.on_conflict_do_update(
         index_elements=[row.petition_id, row.email_key],
@@ -267,13 +320,64 @@ def _signing(dialect_insert: Any) -> Any:
     ).returning(row.id, row.status, row.last_email_at)
 
 
-# Built once per dialect: the two spell the same upsert alike, but SQLAlchemy
-# keeps their builders apart.
-_SIGN = {"postgresql": _signing(postgresql.insert), "sqlite": _signing(sqlite.insert)}
+def _with_its_email(signing: Any) -> Any:
+    """Wrap the signing statement so that it also queues the email due, as one statement.
+
+    PostgreSQL runs an INSERT inside a WITH, atomically with the rest: the
+    signature and its outbox row exist together or not at all.
+    """
+    signed = signing.cte("signed")
+    messages = cast(Table, OutboxMessage.__table__)
+    kind = case(
+        (signed.c.status == SignatureStatus.PENDING.value, OutboxKind.VERIFY.value),
+        else_=OutboxKind.ALREADY_SIGNED.value,
+    )
+    due = bindparam("now", type_=UTCDateTime)
+    # Every column given: a default computed in Python would not reach a statement in a WITH.
+    queued = insert(messages).from_select(
+        ["kind", "signature_id", "due_at", "created_at", "attempts"],
+        select(kind, signed.c.id, due, due, literal(0)).where(signed.c.last_email_at == due),
+    )
+    return select(signed.c.id, signed.c.status, signed.c.last_email_at).add_cte(
+        queued.cte("queued")
+    )
 
 
-def _dialect(session: Session) -> str:
-    return session.get_bind().dialect.name
+# Runs the signing statement; returns the signature's id, status and last_email_at, or None.
+Run = Callable[[Connection, dict[str, Any]], Row[int, str, datetime | None] | None]
+
+
+def _on_postgresql(statement: Any) -> Run:
+    """Return a runner of `statement` on PostgreSQL, compiled once to the driver's own SQL.
+
+    The values go to psycopg as they are (aware UTC times, the wall entry as JSON
+    text): SQLAlchemy's per-execution work for a statement of thirty values (its
+    parameters, types and result) cost a signature more CPU than psycopg's own.
+    """
+    compiled = statement.compile(dialect=postgresql.psycopg.dialect())  # type: ignore[no-untyped-call]
+    sql, constants = compiled.string, compiled.params
+
+    def run(connection: Connection, values: dict[str, Any]) -> Any:
+        shown = values["v_shown"]
+        values = values | {"v_shown": None if shown is None else json.dumps(shown)}
+        return connection.exec_driver_sql(sql, constants | values).first()
+
+    return run
+
+
+def _on_sqlite(statement: Any) -> Run:
+    return lambda connection, values: connection.execute(statement, values).first()
+
+
+# Built once per dialect and per kind of client (with a network address or
+# without): building and keying a statement afresh costs as much as running it.
+_SIGN = {
+    "postgresql": {
+        counted: _on_postgresql(_with_its_email(_signing(postgresql.insert, counted)))
+        for counted in (False, True)
+    },
+    "sqlite": {counted: _on_sqlite(_signing(sqlite.insert, counted)) for counted in (False, True)},
+}
 
 
 def forgotten_key(signature_id: int) -> str:

@@ -94,6 +94,8 @@ def _string(value: Any) -> str:
 
 
 def check_characters(text: str, multiline: bool) -> None:
+    if text.isprintable():  # no control, format or private-use character: the common case, in C
+        return
     for char in text:
         if multiline and char in "\n\t":
             continue
