@@ -49,10 +49,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
         MAX_FORM_MEMORY_SIZE=MAX_BODY_BYTES,
     )
-    if settings.trusted_proxies:
-        n = settings.trusted_proxies
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
-
     db.init_app(app, settings.database_url)
     cache.init_app(app, settings.redis_url)
     # Before the limiter, so that a refused request is logged and counted too.
@@ -64,6 +60,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     limits.init_app(app, settings)
     headers.init_app(app)
     _register_blueprints(app)
+    from undersign import polls
+
+    ttl = settings.count_cache_seconds
+    app.wsgi_app = polls.CountPolls(app.wsgi_app, cache.get_cache(app), ttl)  # type: ignore[method-assign]
+    if settings.trusted_proxies:  # outermost: every layer sees the client as the proxy named it
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     return app
 
 

@@ -66,7 +66,7 @@ def public_count_json(
     as the text the answer carries, so a poll costs no encoding either. The
     session is opened only when the cache has nothing.
     """
-    cached = cache.get_near(_key(slug), NEAR_SECONDS)
+    cached = cached_count_json(cache, slug)
     if cached is not None:
         return cached
     session = open_session()
@@ -77,6 +77,11 @@ def public_count_json(
     text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
     cache.set(_key(slug), text, ttl)
     return text
+
+
+def cached_count_json(cache: Cache, slug: str) -> str | None:
+    """Return the count's JSON text if the cache holds it; None: ask public_count_json."""
+    return cache.get_near(_key(slug), NEAR_SECONDS)
 
 
 def forget(cache: Cache, slug: str) -> None:

@@ -36,6 +36,19 @@ PAGE_POLICY = (
 SHARED = "strict-origin-when-cross-origin"
 SILENT = "no-referrer"
 
+# The public API: partner sites on any origin read counts and post signatures from the
+# signer's browser; nothing there relies on cookies, so "*" is safe.
+OPEN_TO_ALL = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Expose-Headers": "Retry-After, ETag",
+}
+# What a browser reads only from the answer to its preflight (OPTIONS) request.
+PREFLIGHT = {
+    "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+    "Access-Control-Allow-Headers": "Content-Type, Accept-Language",
+    "Access-Control-Max-Age": "86400",
+}
+
 PAGE = {
     "Content-Security-Policy": f"{PAGE_POLICY}; frame-ancestors 'none'",
     "X-Frame-Options": "DENY",  # for browsers that predate frame-ancestors

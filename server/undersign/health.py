@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from flask import Blueprint, Flask, Response, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -25,11 +23,7 @@ def init_app(app: Flask) -> None:
         started = g.get("request_started")  # set by logs.init_app's hook, which runs first
         if started is None:
             return response
-        name = route()
-        metrics.REQUESTS.labels(request.method, name, str(response.status_code)).inc()
-        metrics.LATENCY.labels(request.method, name).observe(time.perf_counter() - started)
-        if response.status_code == 429:
-            metrics.RATE_LIMITED.labels(name).inc()
+        metrics.observe(request.method, route(), response.status_code, started)
         return response
 
     app.register_blueprint(bp)

@@ -121,9 +121,7 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def _start() -> None:
-        offered = request.headers.get(REQUEST_ID_HEADER, "")
-        request_id = offered if _GOOD_REQUEST_ID.fullmatch(offered) else secrets.token_hex(16)
-        g.request_id = request_id
+        g.request_id = choose_request_id(request.headers.get(REQUEST_ID_HEADER, ""))
         g.request_started = time.perf_counter()
 
     @app.after_request
@@ -133,27 +131,37 @@ def init_app(app: Flask) -> None:
             return response
         response.headers[REQUEST_ID_HEADER] = request_id
         elapsed = time.perf_counter() - g.request_started
-        # Widgets poll counts by the thousand: a read that went well is a debug
-        # line; every change, every error and every slow answer is an info line.
-        quiet = request.method in QUIET_METHODS and response.status_code < 400
-        level = logging.DEBUG if quiet and elapsed < SLOW_SECONDS else logging.INFO
-        if not log.isEnabledFor(level):
-            return response
-        log.log(
-            level,
-            "%s %s %s",
-            request.method,
-            route(),
-            response.status_code,
-            extra={
-                "request_id": request_id,
-                "method": request.method,
-                "route": route(),
-                "status": response.status_code,
-                "duration_ms": round(elapsed * 1000, 1),
-            },
-        )
+        write_line(request.method, route(), response.status_code, elapsed, request_id)
         return response
+
+
+def choose_request_id(offered: str) -> str:
+    """Return the caller's request id when it looks like one, else a new one."""
+    return offered if _GOOD_REQUEST_ID.fullmatch(offered) else secrets.token_hex(16)
+
+
+def write_line(method: str, route: str, status: int, elapsed: float, request_id: str) -> None:
+    """Write the one line a request gets, naming its route (paths carry tokens)."""
+    # Widgets poll counts by the thousand: a read that went well is a debug
+    # line; every change, every error and every slow answer is an info line.
+    quiet = method in QUIET_METHODS and status < 400
+    level = logging.DEBUG if quiet and elapsed < SLOW_SECONDS else logging.INFO
+    if not log.isEnabledFor(level):
+        return
+    log.log(
+        level,
+        "%s %s %s",
+        method,
+        route,
+        status,
+        extra={
+            "request_id": request_id,
+            "method": method,
+            "route": route,
+            "status": status,
+            "duration_ms": round(elapsed * 1000, 1),
+        },
+    )
 
 
 def route() -> str:

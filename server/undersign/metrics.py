@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -60,6 +61,14 @@ MAIL_FAILURES = Counter(
     "'given_up' (out of attempts) are dropped and marked on their signature.",
     ["reason"],
 )
+
+
+def observe(method: str, route: str, status: int, started: float) -> None:
+    """Count one answered request and how long it took since `started` (perf_counter)."""
+    REQUESTS.labels(method, route, str(status)).inc()
+    LATENCY.labels(method, route).observe(time.perf_counter() - started)
+    if status == 429:
+        RATE_LIMITED.labels(route).inc()
 
 
 def exposition(

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
-from undersign import counting, i18n, petitions, signing, tokens
+from undersign import counting, i18n, petitions, polls, signing, tokens
 from undersign.api import params
 from undersign.api.admin.access import bearer_rights
 from undersign.api.errors import FORM_TYPES, APIError
 from undersign.cache import get_cache
 from undersign.config import settings
 from undersign.db import get_session
+from undersign.headers import OPEN_TO_ALL, PREFLIGHT
 from undersign.limits import limiter, sign_limit, token_limit
 from undersign.validation import InvalidFields, explain, parse_signature
 
@@ -23,20 +23,9 @@ bp = Blueprint("public_api", __name__, url_prefix="/api/v1")
 MAX_PER_PAGE = 100
 
 
-# Partner sites on any origin read counts and post signatures from the signer's
-# browser; nothing here relies on cookies, so "*" is safe.
-OPEN = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "Retry-After, ETag"}
-# What a browser reads only from the answer to its preflight (OPTIONS) request.
-PREFLIGHT = {
-    "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
-    "Access-Control-Allow-Headers": "Content-Type, Accept-Language",
-    "Access-Control-Max-Age": "86400",
-}
-
-
 @bp.after_request
 def _open_to_every_origin(response: Response) -> Response:
-    response.headers.update(OPEN)
+    response.headers.update(OPEN_TO_ALL)
     if request.method == "OPTIONS":
         response.headers.update(PREFLIGHT)
     return response
@@ -64,15 +53,14 @@ def count(slug: str) -> ResponseReturnValue:
     body = counting.public_count_json(get_session, get_cache(), slug, ttl).encode()
     if body == b"null":
         raise petitions.PetitionNotFound(slug)
-    etag = hashlib.md5(body, usedforsecurity=False).hexdigest()
+    etag = polls.count_etag(body)
     # Only If-None-Match applies to a count. make_conditional would also parse
     # Range and date headers on every poll: a fifth of this route's time.
     if request.if_none_match.contains(etag):
-        response = current_app.response_class(status=304)
+        response = current_app.response_class(status=304, mimetype="application/json")
     else:
         response = current_app.response_class(body, mimetype="application/json")
-    response.headers["Cache-Control"] = f"public, max-age={ttl}"
-    response.set_etag(etag)
+    response.headers.extend(polls.cache_headers(ttl, f'"{etag}"'))
     return response
 
 
