@@ -3,7 +3,9 @@
 Each row carries its `channel`: `online` (signed and confirmed by email) or
 `paper` (a signer typed in from the sheets, see paper.py; a count without names
 has no row to export). CSV and XLSX are for people: yes/no, country names,
-times to the second; JSONL is for programs: raw typed values.
+times to the second; JSONL is for programs: raw typed values. On PostgreSQL
+the CSV's cells are written by the database (COPY, see export_copy.py), byte
+for byte as Python writes them everywhere else.
 """
 
 from __future__ import annotations
@@ -20,12 +22,12 @@ from typing import Any
 
 import xlsxwriter
 from nacl.public import PrivateKey
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from undersign import audit, i18n, paper, petitions, sealing
+from undersign import audit, export_copy, i18n, paper, petitions, sealing
 from undersign.auth import CLI, Rights
-from undersign.models import Petition, Signature, SignatureStatus
+from undersign.models import PaperSignature, Petition, Signature, SignatureStatus
 from undersign.privacy import PERSONAL_FIELDS
 
 FORMATS = ("csv", "xlsx", "jsonl")
@@ -88,6 +90,8 @@ BATCH = 1000
 # What spreadsheets show for a yes-or-no; JSONL keeps true and false.
 YES_NO = {True: "yes", False: "no"}
 XLSX_CHUNK = 64 * 1024
+# Excel reads a CSV as UTF-8 (Cyrillic and all) only when it starts with one.
+BOM = "\ufeff".encode()
 
 
 @dataclass(frozen=True)
@@ -329,22 +333,116 @@ def stream(
     layout: Layout,
     rights: Rights = CLI,
 ) -> Iterator[bytes]:
-    """Yield the export a batch of rows at a time, reading them through a server-side cursor."""
-    exported = _named(
-        batches(session, petition, filters, rights),
-        dict(i18n.countries(layout.locale or petition.default_locale)),
-    )
+    """Yield the export a batch of rows at a time, reading them through a server-side cursor.
+
+    A CSV on PostgreSQL is written by the database (`csv_by_copy`): the bytes
+    `csv_in_python` writes, four to five times faster (bench/export.py).
+    """
+    if layout.fmt == "csv":
+        by_copy = export_copy.available(session)
+        yield from (csv_by_copy if by_copy else csv_in_python)(
+            session, petition, filters, layout, rights
+        )
+        return
+    exported = _named(batches(session, petition, filters, rights), _country_names(petition, layout))
     if layout.fmt == "xlsx":
         yield from _xlsx(exported)
         return
-    if layout.fmt == "csv":
-        text = _csv(exported)
-        if layout.bom:
-            text = itertools.chain(["\ufeff"], text)
-    else:
-        text = _jsonl(exported)
-    for chunk in text:
+    for chunk in _jsonl(exported):
         yield chunk.encode("utf-8")
+
+
+def csv_in_python(
+    session: Session,
+    petition: Petition,
+    filters: Filters,
+    layout: Layout,
+    rights: Rights = CLI,
+) -> Iterator[bytes]:
+    """Yield the CSV as Python's csv module writes it, a batch of rows at a time."""
+    exported = _named(batches(session, petition, filters, rights), _country_names(petition, layout))
+    if layout.bom:
+        yield BOM
+    for chunk in _csv(exported):
+        yield chunk.encode("utf-8")
+
+
+def csv_by_copy(
+    session: Session,
+    petition: Petition,
+    filters: Filters,
+    layout: Layout,
+    rights: Rights = CLI,
+) -> Iterator[bytes]:
+    """Yield the same CSV as `csv_in_python`, byte for byte, written by PostgreSQL's COPY.
+
+    Every rule of `_csv`, `_text` and `_values` is applied in the query instead
+    (export_copy.py), in the same transaction, the online rows first, then the
+    typed-in paper ones. PostgreSQL only.
+    """
+    names = _country_names(petition, layout)
+    yield (BOM if layout.bom else b"") + _line(COLUMNS).encode("utf-8")
+    yield from export_copy.chunks(session, _copied_online(petition, filters, rights, names))
+    if filters.with_paper(rights):
+        yield from export_copy.chunks(session, _copied_paper(petition, filters, names))
+
+
+def _copied_online(
+    petition: Petition, filters: Filters, rights: Rights, names: dict[str, str]
+) -> Select[Any]:
+    """Select the online rows as `_csv` writes them: COLUMNS, each cell already text."""
+    cells = {
+        "name": _typed(Signature.name),
+        "email": _typed(Signature.email),
+        "postcode": _typed(Signature.postcode),
+        "city": _typed(Signature.city),
+        "country": export_copy.plain(Signature.country),
+        "country_name": export_copy.named(Signature.country, names),
+        "comment": _typed(Signature.comment),
+        "public": export_copy.words(Signature.public, YES_NO),
+        "contact_consent": export_copy.words(Signature.contact_consent, YES_NO),
+        "named": export_copy.words(Signature.named, YES_NO),
+        "source": _typed(Signature.source),
+        "locale": export_copy.plain(Signature.locale),
+        "status": export_copy.plain(Signature.status),
+        "flagged": export_copy.words(Signature.flagged, YES_NO),
+        "signed_at": export_copy.moment(Signature.created_at),
+        "verified_at": export_copy.moment(Signature.verified_at),
+        "channel": export_copy.constant(ONLINE),
+    }
+    if rights.partner is not None:  # as in _values: personal data only with the signer's consent
+        seen = and_(Signature.source == rights.partner, Signature.contact_consent)
+        for field in PERSONAL_FIELDS:
+            cells[field] = case((seen, cells[field]))
+    chosen = query(petition, filters, rights)
+    return chosen.with_only_columns(*(cells[column] for column in COLUMNS))
+
+
+def _copied_paper(petition: Petition, filters: Filters, names: dict[str, str]) -> Select[Any]:
+    """Select the typed-in paper rows as `_paper_values` and `_csv` write them."""
+    cells = {column: export_copy.constant(None) for column in COLUMNS}
+    cells |= {
+        "name": _typed(PaperSignature.name),
+        "city": _typed(PaperSignature.city),
+        "country": export_copy.plain(PaperSignature.country),
+        "country_name": export_copy.named(PaperSignature.country, names),
+        "public": export_copy.constant(YES_NO[False]),
+        "contact_consent": export_copy.constant(YES_NO[False]),
+        "named": export_copy.words(PaperSignature.named, YES_NO),
+        "flagged": export_copy.constant(YES_NO[False]),
+        "signed_at": export_copy.day(PaperSignature.signed_on),
+        "channel": export_copy.constant(PAPER),
+    }
+    chosen = _paper_query(petition, filters)
+    return chosen.with_only_columns(*(cells[column] for column in COLUMNS))
+
+
+def _typed(column: export_copy.Cell) -> Any:
+    return export_copy.typed(column, FORMULA_STARTS)
+
+
+def _country_names(petition: Petition, layout: Layout) -> dict[str, str]:
+    return i18n.country_names(layout.locale or petition.default_locale)
 
 
 def _named(exported: Iterator[list[list[Any]]], names: dict[str, str]) -> Iterator[list[list[Any]]]:
@@ -378,6 +476,13 @@ def _csv(exported: Iterator[list[list[Any]]]) -> Iterator[str]:
         writer.writerows([_text(value) for value in values] for values in batch)
         yield _drain(buffer)
     yield _drain(buffer)
+
+
+def _line(values: Sequence[Any]) -> str:
+    """Write one row as csv.writer writes it (the line ends in CRLF)."""
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(values)
+    return buffer.getvalue()
 
 
 def _cell(value: Any) -> Any:

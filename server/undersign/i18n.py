@@ -76,16 +76,21 @@ NAME_OVERRIDES = {"ru": {"KG": "Кыргызстан", "KR": "Южная Кор�
 
 
 @cache
+def country_names(locale: str) -> dict[str, str]:
+    """Return every ISO 3166-1 country's everyday name in `locale`, by code (CLDR's, see below)."""
+    names = {**cldr(locale).territories, **NAME_OVERRIDES.get(locale, {})}
+    return {c.alpha_2: names.get(c.alpha_2, c.name) for c in pycountry.countries}
+
+
+@cache
 def countries(locale: str) -> list[tuple[str, str]]:
     """Return (code, name) for every ISO 3166-1 country, in `locale`'s everyday names and order.
 
     The codes are pycountry's (the ones validation accepts); the names are CLDR's, which
     are the short everyday ones ("Russia", not "Russian Federation").
     """
-    names = {**cldr(locale).territories, **NAME_OVERRIDES.get(locale, {})}
-    pairs = [(c.alpha_2, names.get(c.alpha_2, c.name)) for c in pycountry.countries]
     key = collation_key(locale)
-    return sorted(pairs, key=lambda pair: key(pair[1]))
+    return sorted(country_names(locale).items(), key=lambda pair: key(pair[1]))
 
 
 def country_choices(locale: str, accepted: Iterable[str] = ()) -> list[tuple[str, str]]:
