@@ -57,21 +57,21 @@ def test_a_database_error_mid_batch_sends_the_rest_at_once_and_one_twice_at_most
 ):
     for n in range(6):
         signer.sign(email=f"s{n}@example.org")
-    done = outbox.done
+    done = outbox.Ledger.done
     recorded = []
 
-    def connection_drops_on_the_third(sessions, ids):
-        recorded.append(ids)
+    def connection_drops_on_the_third(ledger, message_id):
+        recorded.append(message_id)
         if len(recorded) == 3:
             raise OperationalError("DELETE", {}, ConnectionResetError("server closed"))
-        done(sessions, ids)
+        done(ledger, message_id)
 
-    monkeypatch.setattr(outbox, "done", connection_drops_on_the_third)
+    monkeypatch.setattr(outbox.Ledger, "done", connection_drops_on_the_third)
     now = utcnow()
     with pytest.raises(OperationalError):
         worker.deliver_due(app, now)
     assert sum(received(smtp).values()) == 3
-    monkeypatch.setattr(outbox, "done", done)
+    monkeypatch.setattr(outbox.Ledger, "done", done)
 
     # What the broken round had not reached is due now, not after the lease.
     assert worker.deliver_due(app, now) == 3

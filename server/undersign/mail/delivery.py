@@ -11,14 +11,14 @@ from __future__ import annotations
 import smtplib
 import ssl
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
-from email.message import EmailMessage
-from email.utils import parseaddr
 from typing import NoReturn, Protocol, Self
 
 from email_validator import EmailNotValidError, validate_email
 
 from undersign.config import Settings
+from undersign.mail.mime import Email
 
 # "Service not available, closing transmission channel": whatever command it
 # answers, the server is going away, not refusing one message.
@@ -28,7 +28,8 @@ CLOSING = 421
 class Transport(Protocol):
     def __enter__(self) -> Self: ...
     def __exit__(self, *exc: object) -> None: ...
-    def send(self, message: EmailMessage) -> None: ...
+    def send(self, message: Email, ready: Callable[[], None] = ...) -> None:
+        """Hand `message` to the server, calling `ready` just before it can be taken."""
 
 
 class PermanentFailure(Exception):
@@ -52,13 +53,12 @@ class Envelope:
     needs_smtputf8: bool
 
 
-def envelope_of(message: EmailMessage) -> Envelope:
-    """Return the message's recipient in the form SMTP can carry.
+def envelope_of(address: str) -> Envelope:
+    """Return a recipient in the form SMTP can carry.
 
     A domain in another script goes as its ASCII (punycode) form, which every
     server takes; only a local part in another script needs SMTPUTF8.
     """
-    address = parseaddr(str(message["To"]))[1]
     try:
         checked = validate_email(address, check_deliverability=False)
     except EmailNotValidError:
@@ -105,17 +105,25 @@ class SMTPTransport:
         except (smtplib.SMTPException, OSError):
             self.connection.close()
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: Email, ready: Callable[[], None] = lambda: None) -> None:
         assert self.connection is not None
-        envelope = envelope_of(message)
-        if envelope.needs_smtputf8 and not self.connection.has_extn("smtputf8"):
-            raise PermanentFailure("the mail server takes no international address (SMTPUTF8)")
-        if not envelope.needs_smtputf8:
-            # The header as the envelope: a Unicode domain in it would be mangled otherwise.
-            message.replace_header("To", envelope.recipient)
+        envelope = envelope_of(message.to)
+        # SMTPUTF8 exactly when an address is not ASCII, as smtplib's send_message asks for it.
+        international = envelope.needs_smtputf8 or not message.sender.address.isascii()
+        if international and not self.connection.has_extn("smtputf8"):
+            if envelope.needs_smtputf8:
+                raise PermanentFailure("the mail server takes no international address (SMTPUTF8)")
+            # The sender is the same for every message: a setting to fix, not this message.
+            raise ServerUnavailable("the sender's address needs SMTPUTF8")
+        options = ["SMTPUTF8", "BODY=8BITMIME"] if international else []
         try:
-            # smtplib asks for SMTPUTF8 exactly when an address is not ASCII.
-            self.connection.send_message(message, to_addrs=[envelope.recipient])
+            # The envelope's form in the header too: a Unicode domain in it would be mangled.
+            data = message.as_bytes(to=envelope.recipient)
+        except ValueError as error:  # it cannot be written out (UnicodeError among them)
+            reason = f"the message cannot be encoded ({type(error).__name__})"
+            raise PermanentFailure(reason) from None
+        try:
+            self._transact(message.sender.address, envelope.recipient, data, options, ready)
         except smtplib.SMTPRecipientsRefused as refused:
             _refused(max(code for code, _ in refused.recipients.values()), "recipient refused")
         except smtplib.SMTPSenderRefused as refused:
@@ -123,15 +131,55 @@ class SMTPTransport:
             raise ServerUnavailable(f"sender refused ({refused.smtp_code})") from None
         except smtplib.SMTPDataError as error:
             _refused(error.smtp_code, "message refused")
-        except smtplib.SMTPNotSupportedError:
-            # The recipient was checked above: it is the sender (the same for every
-            # message) that needs SMTPUTF8 here, a setting to fix, not this message.
-            raise ServerUnavailable("the sender's address needs SMTPUTF8") from None
         except (smtplib.SMTPException, OSError) as error:
             raise ServerUnavailable(_reason(error)) from error
-        except ValueError as error:  # it cannot be written out (UnicodeError among them)
-            reason = f"the message cannot be encoded ({type(error).__name__})"
-            raise PermanentFailure(reason) from None
+
+    def _transact(
+        self,
+        sender: str,
+        recipient: str,
+        data: bytes,
+        options: list[str],
+        ready: Callable[[], None],
+    ) -> None:
+        """smtplib's `sendmail` for one recipient, with `ready` called before the DATA.
+
+        The server takes a message only at the end of its DATA: until then a
+        mailer that dies leaves nothing behind, so the envelope may go ahead of
+        `ready` (the record of the message before, see outbox.Ledger).
+        """
+        connection = self.connection
+        assert connection is not None
+        if connection.does_esmtp and connection.has_extn("size"):
+            options = [*options, f"size={len(data)}"]
+        code, answer = connection.mail(sender, options)
+        if code != 250:
+            _reset(connection, code)
+            raise smtplib.SMTPSenderRefused(code, answer, sender)
+        code, answer = connection.rcpt(recipient)
+        if code not in (250, 251):
+            _reset(connection, code)
+            raise smtplib.SMTPRecipientsRefused({recipient: (code, answer)})
+        try:
+            ready()
+        except BaseException:
+            _reset(connection, 0)  # what was begun is dropped, not taken
+            raise
+        code, answer = connection.data(data)
+        if code != 250:
+            _reset(connection, code)
+            raise smtplib.SMTPDataError(code, answer)
+
+
+def _reset(connection: smtplib.SMTP, code: int) -> None:
+    """After a refusal, end the transaction as sendmail does: RSET, or close on a 421."""
+    if code == CLOSING:
+        connection.close()
+        return
+    try:
+        connection.rset()
+    except (smtplib.SMTPException, OSError):
+        connection.close()
 
 
 def _refused(code: int, what: str) -> NoReturn:
@@ -158,11 +206,10 @@ class ConsoleTransport:
     def __exit__(self, *exc: object) -> None:
         return None
 
-    def send(self, message: EmailMessage) -> None:
-        text = message.get_body(preferencelist=("plain",))
-        body = text.get_content() if text is not None else ""
+    def send(self, message: Email, ready: Callable[[], None] = lambda: None) -> None:
+        ready()
         print(
-            f"\n----- email to {message['To']} -----\nSubject: {message['Subject']}\n\n{body}"
+            f"\n----- email to {message.to} -----\nSubject: {message.subject}\n\n{message.text}"
             "----- end of email -----",
             file=sys.stdout,
             flush=True,

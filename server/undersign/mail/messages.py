@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 import re
-from email.headerregistry import Address
-from email.message import EmailMessage
+from dataclasses import replace
 from email.utils import make_msgid, parseaddr
+from functools import cache
 from typing import Any
 
-from flask import render_template
+from flask import current_app
+from jinja2 import Template
 from markupsafe import Markup
 
 from undersign import i18n, markup, notice, sealing, tokens
 from undersign.config import Settings
+from undersign.mail.mime import Email, Sender
 from undersign.mailings import Letter
 from undersign.models import Signature, utcnow
 
 DEFAULT_SENDER_NAME = "Undersign"
 
 
-def verification(signature: Signature, settings: Settings) -> EmailMessage:
+def verification(signature: Signature, settings: Settings) -> Email:
     """Build the email that asks a signer to confirm, with a way to withdraw."""
     keys = settings.signing_keys
     context: dict[str, Any] = {
@@ -44,7 +46,7 @@ def verification(signature: Signature, settings: Settings) -> EmailMessage:
     return _message(settings, signature.email, signature.locale, subject, "mail/verify", context)
 
 
-def already_signed(signature: Signature, settings: Settings) -> EmailMessage:
+def already_signed(signature: Signature, settings: Settings) -> Email:
     """Build the email that tells a verified signer who signed again that they had, and counted.
 
     The form answers everyone alike (no enumeration), so this email is the
@@ -76,7 +78,7 @@ def _words_for(signature: Signature) -> dict[str, Any]:
     return {**words, "mail": {**words["mail"], "greeting": _nameless(words["mail"]["greeting"])}}
 
 
-def update(letter: Letter, locale: str, settings: Settings) -> EmailMessage:
+def update(letter: Letter, locale: str, settings: Settings) -> Email:
     """Build an organisers' update in one language, with the unsubscribe headers of RFC 8058."""
     mailing, petition = letter.mailing, letter.petition
     page_url = f"{settings.base_url}/p/{petition.slug}?lang={locale}"
@@ -99,11 +101,13 @@ def update(letter: Letter, locale: str, settings: Settings) -> EmailMessage:
     links = [f"<{unsubscribe_url}>"]
     if settings.unsubscribe_mailto:
         links.append(f"<mailto:{settings.unsubscribe_mailto}?subject=unsubscribe>")
-    message["List-Unsubscribe"] = ", ".join(links)
-    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    domain = _sender(settings.mail_from).domain
-    message["List-Id"] = f"<{petition.slug}.updates.{domain}>"
-    return message
+    domain = message.sender.domain
+    headers = (
+        ("List-Unsubscribe", ", ".join(links)),
+        ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+        ("List-Id", f"<{petition.slug}.updates.{domain}>"),
+    )
+    return replace(message, headers=headers)
 
 
 def _nameless(greeting: str) -> str:
@@ -113,32 +117,37 @@ def _nameless(greeting: str) -> str:
 
 def _message(
     settings: Settings, to: str, locale: str, subject: str, template: str, context: dict[str, Any]
-) -> EmailMessage:
-    """Wrap a template's text and HTML parts in the headers receiving servers expect."""
+) -> Email:
+    """Render a template's text and HTML parts, with the headers receiving servers expect."""
     sender = _sender(settings.mail_from)
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = to
-    message["Subject"] = subject
-    # Rendered when the mailer sends it, so this is the time it left, as RFC 5322 asks.
-    message["Date"] = utcnow()
-    # On the sender's domain, the one SPF, DKIM and DMARC vouch for, rather than the machine's
-    # hostname (make_msgid's default) or a bare word, which filters count against a message.
-    message["Message-ID"] = make_msgid(domain=sender.domain)
-    # RFC 3834: written by a program, so vacation responders and the like do not answer it.
-    message["Auto-Submitted"] = "auto-generated"
-    message["MIME-Version"] = "1.0"
     # The two parts say the same words and carry the same links (see the templates).
-    message.set_content(render_template(f"{template}.txt", **context))
-    message.add_alternative(render_template(f"{template}.html", **context), subtype="html")
-    message["Content-Language"] = locale  # after the parts: setting content clears Content-*
-    return message
+    text = _template(f"{template}.txt").render(context)
+    html = _template(f"{template}.html").render(context)
+    return Email(
+        sender=sender,
+        to=to,
+        subject=subject,
+        # Rendered when the mailer sends it, so this is the time it left, as RFC 5322 asks.
+        date=utcnow(),
+        # On the sender's domain, the one SPF, DKIM and DMARC vouch for, rather than the
+        # machine's hostname (make_msgid's default) or a bare word, which filters count against.
+        message_id=make_msgid(domain=sender.domain),
+        locale=locale,
+        text=text,
+        html=html,
+    )
 
 
-def _sender(mail_from: str) -> Address:
-    """Return UNDERSIGN_MAIL_FROM as an address with a display name, adding one if it has none."""
+def _template(name: str) -> Template:
+    # Jinja's own, without Flask's render_template: no request context to fill, no signals.
+    return current_app.jinja_env.get_template(name)
+
+
+@cache
+def _sender(mail_from: str) -> Sender:
+    """Return UNDERSIGN_MAIL_FROM as a sender with a display name, adding one if it has none."""
     name, address = parseaddr(mail_from)
-    return Address(display_name=name or DEFAULT_SENDER_NAME, addr_spec=address)
+    return Sender.of(name or DEFAULT_SENDER_NAME, address)
 
 
 def _calm(title: str) -> str:

@@ -5,9 +5,21 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Self, cast
 
-from sqlalchemy import Boolean, Integer, String, Table, bindparam, delete, insert, select, update
+from sqlalchemy import (
+    Boolean,
+    Connection,
+    Engine,
+    Integer,
+    String,
+    Table,
+    bindparam,
+    delete,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
 from undersign.models import OutboxKind, OutboxMessage, UTCDateTime, utcnow
@@ -112,6 +124,43 @@ def done(sessions: sessionmaker[Session], ids: Iterable[int]) -> None:
     if ids:
         with sessions.begin() as session:
             drop(session, ids)
+
+
+# One statement a message sent: compiled once, the id passed beside it.
+FORGET_ONE = delete(OutboxMessage).where(OutboxMessage.id == bindparam("id"))
+
+
+class Ledger:
+    """One connection, held for a sender's round, that forgets each message the moment it is sent.
+
+    Each message is recorded alone, before the next one is handed to the server:
+    a mailer that dies sends again at most the message in hand. On PostgreSQL
+    the record is one statement in autocommit, one round trip, instead of a
+    session's checkout, BEGIN, DELETE and COMMIT.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.connection: Connection | None = None
+
+    def __enter__(self) -> Self:
+        connection = self.engine.connect()
+        if connection.dialect.name == "postgresql":
+            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+        self.connection = connection
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
+
+    def done(self, message_id: int) -> None:
+        """Forget a message that was sent (or needs sending no more), durably, now."""
+        assert self.connection is not None
+        # Autocommit makes this BEGIN and COMMIT nothing on PostgreSQL; SQLite needs them.
+        with self.connection.begin():
+            self.connection.execute(FORGET_ONE, {"id": message_id})
 
 
 def drop(session: Session, ids: Iterable[int]) -> None:
