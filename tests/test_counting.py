@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 from sqlalchemy import event, select
 from undersign import counting
 from undersign.db import database
 from undersign.models import CountShard
+
+from tests.conftest import Signer, create_petition, make_app
 
 
 def test_the_count_answer_is_cacheable_with_an_etag(signer):
@@ -74,3 +78,24 @@ def test_paper_signatures_join_the_shards_and_the_cached_count_at_once(signer, a
         assert counting.exact(session, 1) == 251  # in the shards, like a verification
     organiser.delete(f"/petitions/test-petition/paper/{batch}")
     assert signer.count() == 1
+
+
+def test_a_verification_on_one_instance_shows_on_another_within_five_seconds(
+    database_url, tmp_path, redis_url, smtp
+):
+    """Two servers share Redis; the other's poll, answered from its own copy, catches up in 5 s."""
+    config = {"REDIS_URL": redis_url, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": smtp.port}
+    here, there = (make_app(database_url, tmp_path, **config) for _ in range(2))
+    try:
+        slug = create_petition(here, f"fresh-{time.monotonic_ns()}")
+        counts = there.test_client()
+        path = f"/api/v1/petitions/{slug}/count"
+        assert counts.get(path).json["signature_count"] == 0
+        assert counts.get(path).json["signature_count"] == 0  # from its own copy now
+        Signer(here, here.test_client(), smtp, slug).sign_and_confirm("fresh@example.org")
+        confirmed = time.monotonic()
+        while counts.get(path).json["signature_count"] == 0:
+            assert time.monotonic() - confirmed < 5, "the other instance still says 0 after 5 s"
+    finally:
+        for app in (here, there):
+            database(app).engine.dispose()
