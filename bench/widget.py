@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import threading
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -51,6 +52,10 @@ def _partner(service: str, slug: str, lang: str) -> ThreadingHTTPServer:
     return server
 
 
+def _keep(into: list[Any], response: Any) -> None:
+    into.append(response)
+
+
 def measure(
     service: str, slug: str, lang: str = "ru", runs: int = 8, slow: bool = False
 ) -> dict[str, Any]:
@@ -74,7 +79,7 @@ def measure(
                          "uploadThroughput": 750e3 / 8},
                     )  # fmt: skip
                 responses: list[Any] = []
-                page.on("response", lambda response: responses.append(response))
+                page.on("response", partial(_keep, responses))
                 page.goto(url)
                 page.wait_for_function(USABLE)
                 if run:

@@ -9,14 +9,24 @@ import { identify, REFUSED, showSignedIn, showSignIn, signOut } from "./session.
 
 let views = null;
 let drawn = Promise.resolve();
+let waiting = null; // a drawing asked for that has not started yet
 
 /**
  * Draw the view the address names, once the drawing asked for before it is done: a view
- * still loading (the list after sign-in, say) must not land on top of a newer one.
+ * still loading (the list after sign-in, say) must not land on top of a newer one. Asked
+ * again before that drawing starts, it is the same drawing (it reads the address when it
+ * starts): drawing one view twice in a row would throw away what was typed or chosen in it.
  */
 export function route() {
-  drawn = drawn.then(draw, draw);
-  return drawn;
+  if (!waiting) {
+    const begin = () => {
+      waiting = null;
+      return draw();
+    };
+    waiting = drawn.then(begin, begin);
+    drawn = waiting;
+  }
+  return waiting;
 }
 
 async function draw() {

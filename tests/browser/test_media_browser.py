@@ -136,6 +136,8 @@ def test_an_organiser_sets_the_picture_and_posts_an_update_from_the_admin_page(
     page.goto(f"{service.url}/admin/#/p/{SLUG}/media")
     expect(page.get_by_role("heading", name=t["picture_heading"])).to_be_visible()
     expect(page.get_by_text(t["no_picture"])).to_be_visible()
+    # Every drawing asked for is done (each asks the API): a file chosen now stays chosen.
+    page.wait_for_load_state("networkidle")
 
     (tmp_path / "gate.jpg").write_bytes(gate_photo())
     page.get_by_label(t["file"]).set_input_files(str(tmp_path / "gate.jpg"))
