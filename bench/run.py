@@ -462,13 +462,13 @@ def report(results: dict[str, Any]) -> str:
     t = TARGETS
     rows = [
         ("signing, accepted/s", f"{sign['ok_per_second']:.0f}",
-         f"{reference['ok_per_second']:.0f} (raw psycopg)", f"{ratio:.2f}",
+         f"{reference['ok_per_second']:.0f} (raw psycopg)", f"{ratio:.3f}",
          f">= {t['sign_reference_ratio']:.2f}: {verdict(ratio >= t['sign_reference_ratio'])}"),
         ("signing p50 / p99, ms", f"{sign['p50_ms']:.1f} / {sign['p99_ms']:.1f}",
          f"{reference['p50_ms']:.1f} / {reference['p99_ms']:.1f}", "",
          f"p99 < {t['sign_p99_ms']:.0f}: {verdict(sign['p99_ms'] < t['sign_p99_ms'])}"),
         ("sealed petition, accepted/s", f"{sealed['ok_per_second']:.0f}",
-         f"{reference['ok_per_second']:.0f} (raw psycopg)", f"{sealed_ratio:.2f}",
+         f"{reference['ok_per_second']:.0f} (raw psycopg)", f"{sealed_ratio:.3f}",
          f">= {t['sign_reference_ratio']:.2f}: "
          f"{verdict(sealed_ratio >= t['sign_reference_ratio'])}"),
         ("sealed petition p50 / p99, ms", f"{sealed['p50_ms']:.1f} / {sealed['p99_ms']:.1f}",
@@ -481,7 +481,7 @@ def report(results: dict[str, Any]) -> str:
          f"{floor['sign']['ok_per_second']:.0f}",
          f"{sign['ok_per_second'] / floor['sign']['ok_per_second']:.2f}", "for information"),
         ("count reads/s", f"{count['ok_per_second']:.0f}",
-         f"{floor['count']['ok_per_second']:.0f} (bare Flask GET)", f"{count_ratio:.2f}",
+         f"{floor['count']['ok_per_second']:.0f} (bare Flask GET)", f"{count_ratio:.3f}",
          f">= {t['count_rps_ratio']:.2f}: {verdict(count_ratio >= t['count_rps_ratio'])}"),
         ("count, server CPU ms a read", f"{count['server_cpu_ms']:.2f}",
          f"{floor['count']['server_cpu_ms']:.2f}", "", "for information"),
@@ -501,7 +501,7 @@ def report(results: dict[str, Any]) -> str:
         peak, flat = api["worker_rss_peak_mb"], api["worker_rss_growth_mb"] < export.FLAT_MB
         rows += [
             (f"export of {api['rows']:,} verified, rows/s", f"{api['rows_per_second']:,.0f}",
-             f"{copy['rows_per_second']:,.0f} (psql \\copy)", f"{share:.2f}",
+             f"{copy['rows_per_second']:,.0f} (psql \\copy)", f"{share:.3f}",
              f">= {t['export_ratio']:.2f}: {verdict(share >= t['export_ratio'])}"),
             ("export, worker's peak RSS, MB (growth over the rows)",
              f"{peak:.1f} (+{api['worker_rss_growth_mb']:.1f})",
