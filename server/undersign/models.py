@@ -137,9 +137,12 @@ class Petition(Base):
         }
 
     def is_open(self, now: datetime) -> bool:
-        return self.status == PetitionStatus.OPEN and (
-            self.closes_at is None or now < self.closes_at
-        )
+        return takes_signatures(self.status, self.closes_at, now)
+
+
+def takes_signatures(status: str, closes_at: datetime | None, now: datetime) -> bool:
+    """Does a petition with this status and closing time take signatures at `now`?"""
+    return status == PetitionStatus.OPEN and (closes_at is None or now < closes_at)
 
 
 class CountShard(Base):

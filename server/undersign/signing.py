@@ -45,6 +45,7 @@ from undersign.models import (
     Signature,
     SignatureStatus,
     UTCDateTime,
+    takes_signatures,
     utcnow,
 )
 from undersign.petitions import PetitionNotFound
@@ -128,12 +129,10 @@ def sign(
     # The petition's seal key is remembered, not read, so that signing is one
     # statement; the statement writes nothing if the key changed meanwhile, and
     # the signature is sealed again to the new one.
+    person = {"email_key": identity.email_key(identity_key, data.email), "ip_key": ip_key}
     for _ in range(2):
         seal_key = seal_keys[slug]
-        form = _signer_values(data, seal_key) | {
-            "email_key": identity.email_key(identity_key, data.email),
-            "ip_key": ip_key,
-        }
+        form = _signer_values(data, seal_key) | person
         given = values | {"seal_key": seal_key} | {f"v_{name}": v for name, v in form.items()}
         row = run(connection, given)
         if row is not None:
@@ -181,7 +180,7 @@ def _check_open(
         seal_keys.pop(slug, None)
         raise PetitionNotFound(slug)
     status, closes_at, seal_keys[slug] = row
-    if status != PetitionStatus.OPEN or (closes_at is not None and now >= closes_at):
+    if not takes_signatures(status, closes_at, now):
         raise PetitionClosed(slug)
 
 
