@@ -33,7 +33,7 @@ from datetime import timedelta
 from aiosmtpd.controller import Controller
 from run import BENCH, _Sink, bench_database, free_port, service_env, undersign, wait_until
 from sqlalchemy import Engine, create_engine, insert, select, text
-from undersign.models import OutboxKind, OutboxMessage, Petition, Signature, utcnow
+from undersign.core.models import OutboxKind, OutboxMessage, Petition, Signature, utcnow
 
 DATABASE = "undersign_bench_mailer"
 SLUG = "bench-mailer"

@@ -28,7 +28,7 @@ import export
 import widget
 from aiosmtpd.controller import Controller
 from sqlalchemy import Engine, create_engine, make_url, text
-from undersign.db import Database
+from undersign.core.db import Database
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"

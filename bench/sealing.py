@@ -16,9 +16,11 @@ import time
 import uuid
 
 from sqlalchemy import create_engine, make_url, text
-from undersign import create_app, petitions, sealing
-from undersign.auth import CLI
-from undersign.db import database
+from undersign import create_app
+from undersign.campaigns import petitions
+from undersign.core import sealing
+from undersign.core.db import database
+from undersign.organisers.auth import CLI
 
 ADMIN_URL = os.environ.get(
     "BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -22,11 +22,12 @@ from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, make_url, text, update
-from undersign import create_app, petitions
-from undersign.auth import CLI
-from undersign.db import Database, database
+from undersign import create_app
+from undersign.campaigns import petitions
+from undersign.core.db import Database, database
+from undersign.core.models import CommentStatus, Signature
 from undersign.mail.worker import deliver_due
-from undersign.models import CommentStatus, Signature
+from undersign.organisers.auth import CLI
 from werkzeug.serving import BaseWSGIServer, make_server
 
 # Quiet flags: this machine has no network beyond loopback, and the tests want none.

@@ -1,4 +1,4 @@
-"""The layout keeps its promises: data flows one way, views hold no SQL, imports make no loop."""
+"""The layout keeps its promises: layers import downwards only, views hold no SQL, no loops."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 PACKAGE = Path(__file__).parents[1] / "server" / "undersign"
 # The views: they parse, call a service, and answer.
-VIEWS = ("api/", "pages.py", "admin_site.py", "health.py")
+VIEWS = ("web/api/", "web/pages.py", "web/admin_site.py", "web/health.py")
 # Calls that run SQL or end a transaction: the services' work, never a view's.
 SESSION_WORK = {"commit", "rollback", "execute", "scalar", "scalars", "flush", "get"}
 
@@ -26,10 +26,11 @@ def modules() -> dict[str, Path]:
     return found
 
 
-def top_level_imports(path: Path, known: set[str]) -> set[str]:
+def top_level_imports(path: Path, known: set[str], *, late: bool = False) -> set[str]:
     """Return the package's modules that `path` imports when it is loaded.
 
-    Imports inside functions (made late on purpose) and under TYPE_CHECKING are left out.
+    Imports under TYPE_CHECKING are left out, and so are those inside functions (made late on
+    purpose) unless `late` is true.
     """
     tree = ast.parse(path.read_text("utf-8"))
     imported: set[str] = set()
@@ -37,7 +38,7 @@ def top_level_imports(path: Path, known: set[str]) -> set[str]:
         if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
             continue
         for inner in ast.walk(node):
-            if isinstance(inner, ast.FunctionDef | ast.AsyncFunctionDef):
+            if isinstance(inner, ast.FunctionDef | ast.AsyncFunctionDef) and not late:
                 break
             if isinstance(inner, ast.Import):
                 imported |= {alias.name for alias in inner.names}
@@ -47,9 +48,12 @@ def top_level_imports(path: Path, known: set[str]) -> set[str]:
     return imported & known
 
 
-def import_graph() -> dict[str, set[str]]:
+def import_graph(*, late: bool = False) -> dict[str, set[str]]:
     found = modules()
-    return {name: top_level_imports(path, set(found)) - {name} for name, path in found.items()}
+    return {
+        name: top_level_imports(path, set(found), late=late) - {name}
+        for name, path in found.items()
+    }
 
 
 def cycle_in(graph: dict[str, set[str]]) -> list[str] | None:
@@ -88,6 +92,76 @@ def test_the_cycle_finder_finds_a_cycle() -> None:
     assert cycle_in({"a": {"b"}, "b": set()}) is None
 
 
+# The layers, top to bottom, and what each may import. Folders name them: `undersign/web/`,
+# `undersign/core/`... The app factory and the command line sit above everything; the mailer
+# (mail/) runs beside the web layer, in its own process, and never loads it.
+LAYERS = {
+    "app": ("undersign", "undersign.__main__", "undersign.cli"),
+    "web": ("undersign.web",),
+    "mail": ("undersign.mail",),
+    "domain": ("undersign.signers", "undersign.campaigns", "undersign.organisers"),
+    "core": ("undersign.core",),
+}
+ALLOWED = {
+    "app": {"app", "web", "mail", "domain", "core"},
+    "web": {"web", "domain", "core"},
+    "mail": {"mail", "domain", "core"},
+    "domain": {"domain", "core"},
+    "core": {"core"},
+}
+
+
+def layer_of(module: str) -> str:
+    for layer, prefixes in LAYERS.items():
+        if any(module == p or module.startswith(p + ".") for p in prefixes if p != "undersign"):
+            return layer
+    if module == "undersign":
+        return "app"
+    raise AssertionError(f"{module} is in no layer: add its folder to LAYERS")
+
+
+def arrows_against_the_layers(graph: dict[str, set[str]]) -> list[str]:
+    return sorted(
+        f"{name} -> {target}"
+        for name, targets in graph.items()
+        for target in targets
+        if layer_of(target) not in ALLOWED[layer_of(name)]
+    )
+
+
+def test_every_module_belongs_to_a_layer() -> None:
+    for name in modules():
+        layer_of(name)
+
+
+def test_imports_run_down_the_layers_only() -> None:
+    graph = import_graph(late=True)
+    # The package __init__ of a layer is a namespace, loaded by Python before any module in it.
+    graph = {name: {n for n in edges if n != "undersign"} for name, edges in graph.items()}
+    assert arrows_against_the_layers(graph) == []
+
+
+def test_the_layer_check_finds_an_arrow_upwards() -> None:
+    graph = {
+        "undersign.core.db": {"undersign.web.pages"},
+        "undersign.web.pages": {"undersign.core.db"},
+    }
+    assert arrows_against_the_layers(graph) == ["undersign.core.db -> undersign.web.pages"]
+
+
+def test_nothing_below_the_web_layer_reads_the_request() -> None:
+    below = [p for n, p in modules().items() if layer_of(n) in {"mail", "domain", "core"}]
+    readers = [
+        str(path.relative_to(PACKAGE))
+        for path in below
+        for node in ast.walk(ast.parse(path.read_text("utf-8")))
+        if isinstance(node, ast.ImportFrom)
+        and node.module == "flask"
+        and {"request", "session"} & {alias.name for alias in node.names}
+    ]
+    assert readers == []
+
+
 def test_the_mail_worker_does_not_load_the_web_layer() -> None:
     graph = import_graph()
     reached, todo = set(), ["undersign.mail.worker"]
@@ -96,7 +170,12 @@ def test_the_mail_worker_does_not_load_the_web_layer() -> None:
         if name not in reached:
             reached.add(name)
             todo.extend(graph.get(name, ()))
-    web = {"undersign.server", "undersign.pages", "undersign.health", "undersign.api"}
+    web = {
+        "undersign.cli.serve",
+        "undersign.web.pages",
+        "undersign.web.health",
+        "undersign.web.api",
+    }
     assert not {name for name in reached if name.startswith(tuple(web))}
 
 

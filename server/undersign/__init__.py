@@ -10,8 +10,9 @@ from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 
-from undersign import cache, config, db, headers, limits, logs
-from undersign.i18n import frontend_dir
+from undersign.core import cache, config, db
+from undersign.core.i18n import frontend_dir
+from undersign.web import headers, limits, request_log
 
 # Big enough for the longest valid signature in any script, small enough that
 # a flood of oversized bodies costs nothing: larger bodies are refused with 413.
@@ -52,15 +53,15 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app, settings.database_url)
     cache.init_app(app, settings.redis_url)
     # Before the limiter, so that a refused request is logged and counted too.
-    logs.init_app(app)
+    request_log.init_app(app)
     # Imported here: `undersign serve` chooses where metrics live before this runs.
-    from undersign import health
+    from undersign.web import health
 
     health.init_app(app)
     limits.init_app(app, settings)
     headers.init_app(app)
     _register_blueprints(app)
-    from undersign import polls
+    from undersign.web import polls
 
     ttl = settings.count_cache_seconds
     app.wsgi_app = polls.CountPolls(app.wsgi_app, cache.get_cache(app), ttl)  # type: ignore[method-assign]
@@ -93,8 +94,8 @@ class RowId(IntegerConverter):
 
 def _register_blueprints(app: Flask) -> None:
     app.url_map.converters["row_id"] = RowId
-    from undersign import admin_site, pages
-    from undersign.api import admin, errors, openapi, public
+    from undersign.web import admin_site, errors, pages
+    from undersign.web.api import admin, openapi, public
 
     app.register_blueprint(public.bp)
     app.register_blueprint(admin.bp)

@@ -12,9 +12,11 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import event, update
-from undersign import cli, export, petitions
-from undersign.db import database
-from undersign.models import Signature
+from undersign import cli
+from undersign.campaigns import petitions
+from undersign.core.db import database
+from undersign.core.models import Signature
+from undersign.organisers import export
 
 MEDIA_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -314,9 +316,9 @@ def test_a_partner_export_has_no_paper(with_paper, as_partner):
 
 def test_a_typed_in_formula_is_neutralised_in_csv_and_text_in_xlsx(signed, organiser, app):
     # The import refuses formula-like names; one stored by another way is still guarded.
-    from undersign import paper as paper_service
-    from undersign.auth import CLI
-    from undersign.cache import get_cache
+    from undersign.core.cache import get_cache
+    from undersign.organisers import paper as paper_service
+    from undersign.organisers.auth import CLI
 
     with database(app).sessions() as session:
         petition = petitions.find(session, "test-petition")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from undersign import sealing
+from undersign.core import sealing
 
 from tests.conftest import Signer
 

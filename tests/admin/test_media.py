@@ -9,7 +9,7 @@ import re
 import pytest
 from PIL import Image
 
-from tests.test_images import bomb, photo
+from tests.campaigns.test_images import bomb, photo
 
 
 def upload(organiser, data: bytes, content_type: str = "image/jpeg", slug: str = "test-petition"):

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
-from undersign.db import database
-from undersign.models import AuditEntry
+from undersign.core.db import database
+from undersign.core.models import AuditEntry
 
 from tests.conftest import Signer
 

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests import test_cli
+from tests.cli import test_cli
 
 DELIVERED = {
     "en": {"title": "We delivered the signatures", "body": "To the **Ministry**, on Monday."},

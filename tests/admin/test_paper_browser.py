@@ -5,8 +5,9 @@ from __future__ import annotations
 import io
 
 import pytest
-from undersign import auth, petitions
-from undersign.db import database
+from undersign.campaigns import petitions
+from undersign.core.db import database
+from undersign.organisers import auth
 
 from tests.admin.conftest import make_token
 from tests.browser.conftest import axe_violations

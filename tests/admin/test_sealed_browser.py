@@ -8,12 +8,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from undersign import sealing
+from undersign.core import sealing
 
 from tests.admin.conftest import OrganiserAPI, make_token
 from tests.browser.conftest import axe_violations
 from tests.conftest import Signer, screenshot
-from tests.test_sealing import SLUG, make_sealed_petition
+from tests.core.test_sealing import SLUG, make_sealed_petition
 
 pytestmark = [
     pytest.mark.browser,
@@ -54,7 +54,7 @@ def key_files(tmp_path: Path) -> dict[str, sealing.Generated | Path]:
 
 def sealed_rows(app) -> list[str]:
     """The names the database holds: sealed text only."""
-    from tests.test_sealing import stored
+    from tests.core.test_sealing import stored
 
     return [row.name for row in stored(app)]
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 from sqlalchemy import select
-from undersign import auth, cli
-from undersign.db import database
-from undersign.models import OrganiserToken
+from undersign import cli
+from undersign.core.db import database
+from undersign.core.models import OrganiserToken
+from undersign.organisers import auth
 
 
 def run(app, *args):

@@ -14,10 +14,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from sqlalchemy import select
-from undersign.db import database
-from undersign.mail import outbox, worker
+from undersign.core import outbox
+from undersign.core.db import database
+from undersign.core.models import OutboxKind, OutboxMessage, utcnow
+from undersign.mail import worker
 from undersign.mail.worker import deliver_due
-from undersign.models import OutboxKind, OutboxMessage, utcnow
 
 from tests.production.test_scale import wait_until
 

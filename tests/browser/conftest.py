@@ -14,11 +14,12 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy import select, update
-from undersign import demo, tokens
-from undersign.db import database
-from undersign.i18n import frontend_dir
+from undersign.campaigns import demo
+from undersign.core import tokens
+from undersign.core.db import database
+from undersign.core.i18n import frontend_dir
+from undersign.core.models import Petition, Signature
 from undersign.mail.worker import deliver_due
-from undersign.models import Petition, Signature
 from werkzeug.wrappers import Request, Response
 
 from tests.conftest import SMTPServer, free_port, make_app, serve, unavailable

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import expect
-from undersign import demo
+from undersign.campaigns import demo
 
 from tests.admin.conftest import OrganiserAPI, make_token
 from tests.browser.conftest import SLUG, Partner, Service, texts

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import expect
-from undersign.i18n import collation_key
+from undersign.core.i18n import collation_key
 
 from tests.browser.conftest import SLUG, Partner, Service, add_signers
 from tests.conftest import screenshot

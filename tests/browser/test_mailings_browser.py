@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import expect
-from undersign import mailings, petitions
-from undersign.auth import CLI
-from undersign.db import database
+from undersign.campaigns import petitions
+from undersign.core.db import database
 from undersign.mail.worker import deliver_due
-from undersign.mailings import Draft
+from undersign.organisers import mailings
+from undersign.organisers.auth import CLI
+from undersign.organisers.mailings import Draft
 
 from tests.browser.conftest import SLUG, Service, add_signers, axe_violations, texts
 from tests.conftest import screenshot

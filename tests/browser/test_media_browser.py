@@ -12,8 +12,8 @@ from playwright.sync_api import expect
 
 from tests.admin.conftest import make_token
 from tests.browser.conftest import SLUG, Service, axe_violations, texts
+from tests.campaigns.test_images import GPS
 from tests.conftest import SCREENSHOTS, screenshot
-from tests.test_images import GPS
 
 pytestmark = pytest.mark.slow  # a real Chromium
 

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import update
-from undersign import sealing
-from undersign.db import database
-from undersign.models import Petition
+from undersign.core import sealing
+from undersign.core.db import database
+from undersign.core.models import Petition
 
 from tests.browser.conftest import SLUG, Partner, Service, axe_violations, texts
 from tests.browser.test_headers_browser import Refusals

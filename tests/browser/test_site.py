@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import expect
-from undersign import tokens
+from undersign.core import tokens
 
 from tests.browser.conftest import (
     RESIZE_LISTENER,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 from flask import Flask
-from undersign.db import database, get_session
+from undersign.core.db import database, get_session
 
 from tests.conftest import Signer, SMTPServer, create_petition, make_app
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from undersign.api.errors import RETRY_AFTER_SECONDS
-from undersign.db import CONNECT_TIMEOUT, database
+from undersign.core.db import CONNECT_TIMEOUT, database
+from undersign.web.errors import RETRY_AFTER_SECONDS
 
 from tests.conftest import create_petition, free_port, make_app
 

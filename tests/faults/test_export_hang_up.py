@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import create_engine, text
-from undersign.db import database
+from undersign.core.db import database
 
 from tests.admin.conftest import make_token
 from tests.conftest import create_petition

@@ -8,9 +8,9 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
-from undersign.db import database
+from undersign.core.db import database
+from undersign.core.models import OutboxMessage, Signature, utcnow
 from undersign.mail.worker import deliver_due
-from undersign.models import OutboxMessage, Signature, utcnow
 
 from tests.conftest import LINK, SMTPServer, create_petition, free_port, make_app
 

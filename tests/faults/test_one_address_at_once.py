@@ -8,9 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 from sqlalchemy import func, select
-from undersign.db import database
+from undersign.core.db import database
+from undersign.core.models import OutboxMessage, Signature
 from undersign.mail.worker import deliver_due
-from undersign.models import OutboxMessage, Signature
 
 from tests.conftest import LINK, create_petition, make_app, serve
 

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 
 import pytest
 from flask import Flask
-from undersign import petitions
-from undersign.auth import CLI
-from undersign.db import database
+from undersign.campaigns import petitions
+from undersign.core.db import database
+from undersign.organisers.auth import CLI
 
 from tests.conftest import Signer, SMTPServer, create_petition, make_app
 

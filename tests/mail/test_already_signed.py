@@ -13,14 +13,15 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
-from undersign import petitions, sealing
-from undersign.auth import CLI
-from undersign.db import database
-from undersign.models import OutboxMessage, Signature, utcnow
-from undersign.signing import MAX_EMAILS_PER_SIGNATURE, RESEND_INTERVAL
+from undersign.campaigns import petitions
+from undersign.core import sealing
+from undersign.core.db import database
+from undersign.core.models import OutboxMessage, Signature, utcnow
+from undersign.organisers.auth import CLI
+from undersign.signers.signing import MAX_EMAILS_PER_SIGNATURE, RESEND_INTERVAL
 
 from tests.conftest import LINK, Signer, SMTPServer
-from tests.test_sealing import SLUG, make_sealed_petition
+from tests.core.test_sealing import SLUG, make_sealed_petition
 
 # Headers that change with every request whatever address it names: its id, and how many
 # more this client may send (the same count down for every address).

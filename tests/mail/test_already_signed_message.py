@@ -11,9 +11,9 @@ from email.message import EmailMessage
 
 import pytest
 from sqlalchemy import update
-from undersign.db import database
-from undersign.models import Signature, utcnow
-from undersign.signing import RESEND_INTERVAL
+from undersign.core.db import database
+from undersign.core.models import Signature, utcnow
+from undersign.signers.signing import RESEND_INTERVAL
 
 from tests.conftest import Signer
 from tests.mail import test_messages

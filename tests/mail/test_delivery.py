@@ -13,9 +13,10 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
-from undersign.db import database
-from undersign.mail import outbox, worker
-from undersign.models import OutboxMessage, utcnow
+from undersign.core import outbox
+from undersign.core.db import database
+from undersign.core.models import OutboxMessage, utcnow
+from undersign.mail import worker
 
 from tests.admin.conftest import OrganiserAPI, make_token
 from tests.conftest import Signer, SMTPServer, make_app

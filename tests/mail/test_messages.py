@@ -22,10 +22,10 @@ import pytest
 from aiosmtpd.controller import Controller
 from flask import Flask
 from sqlalchemy import update
-from undersign import petitions
-from undersign.auth import CLI
-from undersign.db import database
-from undersign.models import Petition, utcnow
+from undersign.campaigns import petitions
+from undersign.core.db import database
+from undersign.core.models import Petition, utcnow
+from undersign.organisers.auth import CLI
 
 from tests.conftest import Mailbox, Signer, SMTPServer, create_petition, make_app, unavailable
 

@@ -10,10 +10,12 @@ import re
 from email.message import EmailMessage
 
 import pytest
-from undersign import i18n, mailings, petitions
-from undersign.auth import CLI
-from undersign.db import database
-from undersign.mailings import Draft
+from undersign.campaigns import petitions
+from undersign.core import i18n
+from undersign.core.db import database
+from undersign.organisers import mailings
+from undersign.organisers.auth import CLI
+from undersign.organisers.mailings import Draft
 
 from tests.conftest import Signer
 from tests.mail.test_messages import (  # noqa: F401 - the fixtures, as an operator's app

@@ -15,9 +15,10 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import OperationalError
-from undersign.db import database
-from undersign.mail import outbox, worker
-from undersign.models import OutboxMessage, Signature, utcnow
+from undersign.core import outbox
+from undersign.core.db import database
+from undersign.core.models import OutboxMessage, Signature, utcnow
+from undersign.mail import worker
 
 from tests.conftest import SECRET, SMTPServer
 

@@ -14,7 +14,7 @@ import click
 import pytest
 import yaml
 from undersign.cli import main
-from undersign.config import DEFAULTS
+from undersign.core.config import DEFAULTS
 
 ROOT = Path(__file__).parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from undersign import tokens
+from undersign.core import tokens
 
 from tests.production.test_scale import Stack, wait_until
 

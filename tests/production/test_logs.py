@@ -7,7 +7,7 @@ import logging
 import sys
 
 import pytest
-from undersign.logs import JSONFormatter
+from undersign.core.logs import JSONFormatter
 
 SIGNER_IP = "203.0.113.77"
 PEOPLE = [

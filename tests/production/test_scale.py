@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import create_engine, func, select
-from undersign.models import OutboxMessage
+from undersign.core.models import OutboxMessage
 
 from tests.conftest import SMTPServer, free_port, fresh_postgres_database
 

@@ -17,7 +17,7 @@ from typing import NoReturn, Protocol, Self
 
 from email_validator import EmailNotValidError, validate_email
 
-from undersign.config import Settings
+from undersign.core.config import Settings
 from undersign.mail.mime import Email
 
 # "Service not available, closing transmission channel": whatever command it

@@ -12,11 +12,12 @@ from flask import current_app
 from jinja2 import Template
 from markupsafe import Markup
 
-from undersign import i18n, markup, notice, sealing, tokens
-from undersign.config import Settings
+from undersign.core import i18n, markup, sealing, tokens
+from undersign.core.config import Settings
+from undersign.core.models import Signature, utcnow
 from undersign.mail.mime import Email, Sender
-from undersign.mailings import Letter
-from undersign.models import Signature, utcnow
+from undersign.organisers.mailings import Letter
+from undersign.signers import notice
 
 DEFAULT_SENDER_NAME = "Undersign"
 

@@ -24,10 +24,12 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from undersign import config, mailings, privacy, webhooks
-from undersign.config import Settings
-from undersign.db import database
-from undersign.mail import messages, outbox
+from undersign.core import config, outbox, privacy
+from undersign.core.config import Settings
+from undersign.core.db import database
+from undersign.core.metrics import MAIL_FAILURES, MAIL_SENT
+from undersign.core.models import OutboxKind, Signature, SignatureStatus, utcnow
+from undersign.mail import messages
 from undersign.mail.delivery import (
     PermanentFailure,
     ServerUnavailable,
@@ -36,8 +38,7 @@ from undersign.mail.delivery import (
     transport_for,
 )
 from undersign.mail.mime import Email
-from undersign.metrics import MAIL_FAILURES, MAIL_SENT
-from undersign.models import OutboxKind, Signature, SignatureStatus, utcnow
+from undersign.organisers import mailings, webhooks
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from logging.config import fileConfig
 from alembic import context
 from alembic.util import CommandError
 from sqlalchemy import Connection
-from undersign.models import Base
+from undersign.core.models import Base
 
 
 def run_migrations(connection: Connection) -> None:
@@ -36,7 +36,7 @@ def run_from_the_command_line() -> None:
     if context.is_offline_mode():
         raise CommandError("no offline (--sql) mode: run against a database")
     from undersign import create_app
-    from undersign.db import database
+    from undersign.core.db import database
 
     engine = database(create_app()).engine
     try:

@@ -1,0 +1,1 @@
+"""Petitions and what shows them: texts, the count, pictures, share cards, charts, news."""

@@ -1,0 +1,267 @@
+"""Gunicorn, embedded: `undersign serve` without a separate config file."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+from gunicorn.http.errors import NoMoreData, ParseException
+from werkzeug.exceptions import BadRequest
+
+from undersign.core import logs
+from undersign.core.config import METRICS_DIR
+
+log = logging.getLogger(__name__)
+
+
+class _Undersign(BaseApplication):  # type: ignore[misc]
+    def __init__(self, options: dict[str, Any], factory: Callable[[], Any] | None) -> None:
+        self.options = options
+        self.factory = factory
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            if key in self.cfg.settings:  # older gunicorns lack the newer settings
+                self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        # Each worker builds its own app after the fork, so no database
+        # connection or Redis socket is ever shared between processes.
+        if self.factory is not None:
+            return _BrokenBodiesRefused(self.factory())
+        from undersign import create_app
+
+        return _BrokenBodiesRefused(create_app())
+
+
+class _BrokenBodiesRefused:
+    """Answer a body gunicorn cannot read (a broken chunk, a client gone mid-body) with a 400.
+
+    Gunicorn raises its own exceptions from `wsgi.input` while the app reads the
+    body; to the app they would be unforeseen, a 500 for what a client sent.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        environ["wsgi.input"] = _ClientBody(environ["wsgi.input"])
+        return self.app(environ, start_response)
+
+
+class _ClientBody:
+    """Gunicorn's request body, its parse errors turned into the client's 400."""
+
+    def __init__(self, body: Any) -> None:
+        self.body = body
+
+    def read(self, size: int | None = None) -> bytes:
+        return self._client_error(self.body.read, size)
+
+    def readline(self, size: int | None = None) -> bytes:
+        return self._client_error(self.body.readline, size)
+
+    def readlines(self, size: int | None = None) -> list[bytes]:
+        return self._client_error(self.body.readlines, size)
+
+    def __iter__(self) -> _ClientBody:
+        return self
+
+    def __next__(self) -> bytes:
+        line = self.readline()
+        if not line:
+            raise StopIteration
+        return line
+
+    @staticmethod
+    def _client_error(read: Callable[[int | None], Any], size: int | None) -> Any:
+        try:
+            return read(size)
+        except (ParseException, NoMoreData) as error:
+            # The exception's text quotes the body: only its name goes on.
+            raise BadRequest(
+                f"the request body could not be read ({type(error).__name__})"
+            ) from None
+
+
+def run_gunicorn(
+    host: str,
+    port: int,
+    workers: int,
+    threads: int = 8,
+    factory: Callable[[], Any] | None = None,
+) -> None:
+    """Serve `factory()` (Undersign by default; the benchmark's floor otherwise)."""
+    _Undersign(
+        {
+            "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
+            "workers": workers,
+            # Threads keep a worker serving while signers on slow phones upload.
+            "worker_class": "gthread",
+            "threads": threads,
+            "timeout": 60,
+            "graceful_timeout": 20,
+            # Room for the app's own 414 answer below gunicorn's hard limit.
+            "limit_request_line": 8190,
+            # No access log: request lines carry the tokens of email links.
+            "accesslog": None,
+            "logconfig_dict": _logging(),
+            "logger_class": logs.GunicornLogger,
+            # One fixed socket path per user: a second server on the machine would
+            # take the first one's. Nothing here uses it.
+            "control_socket_disable": True,
+        },
+        factory,
+    ).run()
+
+
+def _logging() -> dict[str, Any]:
+    """Return gunicorn's logging: the app's JSON lines, its refusals cut to their reason."""
+    config = logs.gunicorn_config()
+    config["filters"] = {"refusals": {"()": RefusalReasonOnly}}
+    for handler in config["handlers"].values():
+        handler["filters"] = ["refusals"]
+    return config
+
+
+# "Invalid request from ip=203.0.113.9: Invalid HTTP request line: 'GET /…'": the reason is
+# the words before the quoted request, which may hold a name in any encoding (logs.redact
+# knows only addresses and tokens).
+_REFUSAL = re.compile(r"Invalid request from ip=\S*: (?P<reason>[^:'\"(]*)")
+
+
+class RefusalReasonOnly(logging.Filter):
+    """Cut gunicorn's own lines about a request to what went wrong: no address, no request.
+
+    Gunicorn names the client and quotes the request line or header it refused,
+    and the URI of a request that broke: a signer's address, name or link could
+    be in either.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name != "gunicorn.error":
+            return True
+        message = record.getMessage()
+        refused = _REFUSAL.match(message)
+        if refused:
+            record.msg, record.args = "Invalid request refused: %s", (refused["reason"].strip(),)
+        elif message.startswith("Error handling request"):
+            record.msg, record.args = "Error handling request", ()
+        return True
+
+
+def prepare_metrics_dir() -> Path | None:
+    """Give the workers and the mailer one directory to share their metrics through.
+
+    prometheus_client chooses where counters live when it is first imported, so
+    this must run before anything imports undersign.core.metrics in this process; the
+    workers and the mailer inherit the setting. Return the directory if we made it.
+    """
+    given = os.environ.get(METRICS_DIR)
+    if given:
+        # Files left by an earlier run would add its counts to ours.
+        for stale in Path(given).glob("*.db"):
+            stale.unlink()
+        return None
+    made = Path(tempfile.mkdtemp(prefix="undersign-metrics-"))
+    os.environ[METRICS_DIR] = str(made)
+    return made
+
+
+def remove_metrics_dir(made: Path | None) -> None:
+    if made is not None:
+        shutil.rmtree(made, ignore_errors=True)
+
+
+# Starting a child and forking a gunicorn worker must not overlap. Popen waits for its
+# child's exec on a pipe; a worker forked meanwhile (on gunicorn's thread) inherits that
+# pipe's other end and never execs, so Popen would wait until the worker exits, with the
+# mailer running but unwatched. Every os.fork takes this lock first; so does Popen.
+_spawning = threading.Lock()
+os.register_at_fork(
+    before=_spawning.acquire,
+    after_in_parent=_spawning.release,
+    after_in_child=_spawning.release,
+)
+
+
+class Supervisor:
+    """Keep one child process running beside gunicorn: start it again whenever it dies.
+
+    A pause comes before each restart, doubling from `first_pause` up to
+    `longest_pause` while the child keeps dying young, so that a mailer that
+    cannot start (no database yet) does not spin; one that ran for
+    `longest_pause` or more is restarted after the first pause again.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        command: list[str],
+        first_pause: float = 1.0,
+        longest_pause: float = 60.0,
+    ) -> None:
+        self.name, self.command = name, command
+        self.first_pause, self.longest_pause = first_pause, longest_pause
+        self.process: subprocess.Popen[bytes] | None = None
+        self._stopping = threading.Event()
+        # Held while a child starts or is stopped, so `stop` never misses one.
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._watch, name=f"{name}-supervisor", daemon=True)
+
+    def start(self) -> Supervisor:
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 30) -> None:
+        """Stop watching, then end the child: politely, then for good after `timeout`."""
+        with self._lock:
+            self._stopping.set()
+            process = self.process
+        if process is not None:
+            process.terminate()
+            try:
+                process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self._thread.join(timeout)
+
+    def _watch(self) -> None:
+        pause = self.first_pause
+        while True:
+            started = time.monotonic()
+            ended = self._run_child()
+            if self._stopping.is_set():
+                return
+            if time.monotonic() - started >= self.longest_pause:
+                pause = self.first_pause  # it had run well: no sign of a crash loop
+            log.error("%s %s; starting it again in %.0f s", self.name, ended, pause)
+            self._stopping.wait(pause)
+            pause = min(pause * 2, self.longest_pause)
+
+    def _run_child(self) -> str:
+        """Start the child and wait for it to end; return what became of it."""
+        with self._lock:
+            if self._stopping.is_set():
+                return "stopped"
+            try:
+                with _spawning:
+                    process = self.process = subprocess.Popen(self.command)  # noqa: S603  # our own
+            except OSError as error:  # out of memory or processes: try again later
+                return f"could not start ({type(error).__name__})"
+        log.info("%s started (pid %d)", self.name, process.pid)
+        # gunicorn's arbiter reaps every child of this process: when it comes
+        # first, wait() still returns, with a status of 0.
+        return f"(pid {process.pid}) ended with status {process.wait()}"

@@ -1,0 +1,1 @@
+"""What every layer uses: settings, database, models, cache, logs, metrics, languages, keys."""

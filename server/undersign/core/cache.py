@@ -1,0 +1,141 @@
+"""A small shared cache: Redis when configured, this process's memory otherwise."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Protocol
+
+import redis
+from flask import Flask, current_app
+
+log = logging.getLogger(__name__)
+
+
+class Cache(Protocol):
+    def get(self, key: str) -> str | None: ...
+    def get_near(self, key: str, seconds: float) -> str | None: ...
+    def set(self, key: str, value: str, ttl: int) -> None: ...
+    def delete(self, key: str) -> None: ...
+
+
+class MemoryCache:
+    """Entries that expire, kept in this process only."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[float, str]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> str | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or entry[0] < time.monotonic():
+                self._entries.pop(key, None)
+                return None
+            return entry[1]
+
+    def get_near(self, key: str, seconds: float) -> str | None:
+        return self.get(key)  # this memory is as near as it gets
+
+    def set(self, key: str, value: str, ttl: float) -> None:
+        with self._lock:
+            self._entries[key] = (time.monotonic() + ttl, value)
+
+    def delete(self, key: str) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
+
+
+class RedisCache:
+    """Redis, shared by every process; this process's memory while Redis is away.
+
+    A cache must never be why a page fails, so every Redis error degrades to the
+    local cache instead of reaching the caller.
+    """
+
+    # After a Redis error, leave Redis alone this long. A Redis that is down
+    # answers at once (connection refused), but one that hangs would cost every
+    # count read its socket timeout twice (read, then write) and tie up the
+    # server's threads. Skipping it is safe: whatever a skipped write or delete
+    # left behind in Redis expires with its ttl, a few seconds.
+    RETRY_SECONDS = 5.0
+
+    def __init__(self, url: str) -> None:
+        self._redis = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self._local = MemoryCache()
+        self._near = MemoryCache()
+        self._away_until = 0.0  # time.monotonic() before which Redis is not asked
+
+    def _away(self) -> bool:
+        return time.monotonic() < self._away_until
+
+    def _failed(self, what: str, error: redis.RedisError) -> None:
+        if not self._away():
+            log.warning(
+                "cache %s failed, memory only for %g s: %s",
+                what,
+                self.RETRY_SECONDS,
+                type(error).__name__,
+            )
+        self._away_until = time.monotonic() + self.RETRY_SECONDS
+
+    def get(self, key: str) -> str | None:
+        if self._away():
+            return self._local.get(key)
+        try:
+            value = self._redis.get(key)
+        except redis.RedisError as error:
+            self._failed("read", error)
+            return self._local.get(key)
+        return value.decode() if isinstance(value, bytes) else None
+
+    def get_near(self, key: str, seconds: float) -> str | None:
+        """Return what this process read from Redis less than `seconds` ago, else read it.
+
+        For values polled far more often than they change (a petition's count):
+        most reads then cost no round trip, at the price of `seconds` more staleness.
+        """
+        value = self._near.get(key)
+        if value is None:
+            value = self.get(key)
+            if value is not None:
+                self._near.set(key, value, seconds)
+        return value
+
+    def set(self, key: str, value: str, ttl: int) -> None:
+        self._local.set(key, value, ttl)
+        if self._away():
+            return
+        try:
+            self._redis.set(key, value, ex=ttl)
+        except redis.RedisError as error:
+            self._failed("write", error)
+
+    def delete(self, key: str) -> None:
+        self._local.delete(key)
+        self._near.delete(key)
+        if self._away():
+            return
+        try:
+            self._redis.delete(key)
+        except redis.RedisError as error:
+            self._failed("delete", error)
+
+    def ping(self) -> bool:
+        """Ask Redis now, whatever came before; an answer ends the wait for it."""
+        try:
+            answered = bool(self._redis.ping())
+        except redis.RedisError as error:
+            self._failed("ping", error)
+            return False
+        self._away_until = 0.0
+        return answered
+
+
+def init_app(app: Flask, redis_url: str | None) -> None:
+    app.extensions["undersign.core.cache"] = RedisCache(redis_url) if redis_url else MemoryCache()
+
+
+def get_cache(app: Flask | None = None) -> Cache:
+    return (app or current_app).extensions["undersign.core.cache"]

@@ -1,0 +1,1 @@
+"""What organisers do: tokens and rights, audit, moderation, partners, paper, exports, mail."""

@@ -1,0 +1,1 @@
+"""What happens to a signature: signing, verifying, withdrawing, the notice, thanks, retention."""

@@ -1,0 +1,499 @@
+"""Sign, verify, withdraw: the rules, with no Flask request in sight."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any, cast
+from urllib.parse import urlsplit
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import (
+    Boolean,
+    Connection,
+    Engine,
+    Integer,
+    Row,
+    String,
+    Table,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from undersign.campaigns import counting
+from undersign.campaigns.petitions import PetitionNotFound
+from undersign.core import identity, outbox, privacy, tokens
+from undersign.core.cache import Cache
+from undersign.core.config import Settings
+from undersign.core.models import (
+    CommentStatus,
+    OutboxKind,
+    OutboxMessage,
+    Partner,
+    Petition,
+    PetitionStatus,
+    Signature,
+    SignatureStatus,
+    UTCDateTime,
+    takes_signatures,
+    utcnow,
+)
+from undersign.core.validation import SignatureInput
+from undersign.organisers import webhooks
+
+# Signing again re-sends the email (or tells a verified signer so), but not so
+# often that the form becomes a way to flood someone's inbox.
+RESEND_INTERVAL = timedelta(minutes=10)
+MAX_EMAILS_PER_SIGNATURE = 5
+SHARED_ADDRESS_WINDOW = timedelta(hours=24)
+
+
+class PetitionClosed(Exception):
+    pass
+
+
+class SignatureWithdrawn(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Client:
+    """Where a signature came from: the network address, and the page (Origin) it was sent on."""
+
+    ip: str | None
+    origin: str | None = None
+
+
+@dataclass(frozen=True)
+class Verified:
+    petition_slug: str
+    signature_count: int
+    locale: str
+    withdraw_token: str
+
+
+@dataclass(frozen=True)
+class Withdrawn:
+    petition_slug: str
+    locale: str
+
+
+def sign(
+    session: Session,
+    slug: str,
+    data: SignatureInput,
+    *,
+    settings: Settings,
+    client: Client,
+    now: datetime | None = None,
+) -> None:
+    """Take a signature and queue the email its signer needs, if one may go.
+
+    A new or pending signer gets the verification email (again, at most every
+    RESEND_INTERVAL); one already verified is told so, with the withdraw link.
+    Says nothing about which happened, in the answer or its timing: whether an
+    address has signed is not for the person at the form to learn.
+    """
+    now = now or utcnow()
+    connection = _connection_for_signing(session)
+    seal_keys = _seal_keys(connection.engine)
+    if slug not in seal_keys or data.is_bot:
+        _check_open(connection, slug, now, seal_keys)
+        if data.is_bot:
+            return
+    if not _may_claim(connection, data.source, client.origin, settings.base_url):
+        data = replace(data, source=None)  # counted, but as no partner's
+    identity_key = settings.identity_key
+    ip_key = identity.address_key(identity_key, client.ip) if client.ip else None
+    values = {
+        "slug": slug,
+        "now": now,
+        # Many real signers share an address (a plant's network, a carrier's NAT),
+        # so a crowded address flags signatures for review instead of refusing them.
+        "since": now - SHARED_ADDRESS_WINDOW,
+        "threshold": settings.shared_address_threshold,
+        # Only for a signer already here (see _signing): may this one have an email now?
+        "resend_before": now - RESEND_INTERVAL,
+    }
+    run = _SIGN[connection.dialect.name][ip_key is not None]
+    # The petition's seal key is remembered, not read, so that signing is one
+    # statement; the statement writes nothing if the key changed meanwhile, and
+    # the signature is sealed again to the new one.
+    person = {"email_key": identity.email_key(identity_key, data.email), "ip_key": ip_key}
+    for _ in range(2):
+        seal_key = seal_keys[slug]
+        form = _signer_values(data, seal_key) | person
+        given = values | {"seal_key": seal_key} | {f"v_{name}": v for name, v in form.items()}
+        row = run(connection, given)
+        if row is not None:
+            break
+        _check_open(connection, slug, now, seal_keys)
+    else:
+        raise RuntimeError(f"the seal key of {slug!r} changed twice while signing")
+    if connection.dialect.name == "sqlite":  # no INSERT inside a WITH: the outbox row apart
+        signature_id, status, last_email_at = row
+        kind = OutboxKind.VERIFY if status == SignatureStatus.PENDING else OutboxKind.ALREADY_SIGNED
+        outbox.enqueue_if(session, last_email_at == now, kind, signature_id, now)
+    if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+        session.commit()  # (autocommitted: the session has nothing to commit)
+
+
+def _connection_for_signing(session: Session) -> Connection:
+    """Return the session's connection; on PostgreSQL, with no BEGIN and COMMIT if it can.
+
+    Signing is one statement there (see _SIGN), atomic on its own: a transaction
+    around it would only add two round trips to the hot path.
+    """
+    if session.get_bind().dialect.name == "postgresql" and not session.in_transaction():
+        return session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    return session.connection()
+
+
+# The seal key of each petition signed in this process, by engine (a process may
+# serve several databases: the tests do). Only a hint: see sign().
+_SEAL_KEYS: WeakKeyDictionary[Engine, dict[str, str | None]] = WeakKeyDictionary()
+
+
+def _seal_keys(engine: Engine) -> dict[str, str | None]:
+    return _SEAL_KEYS.setdefault(engine, {})
+
+
+def _check_open(
+    connection: Connection, slug: str, now: datetime, seal_keys: dict[str, str | None]
+) -> None:
+    """Raise PetitionNotFound or PetitionClosed, unless the petition takes signatures now.
+
+    Remembers its seal key on the way.
+    """
+    row = connection.execute(_PETITION, {"slug": slug}).first()
+    if row is None:
+        seal_keys.pop(slug, None)
+        raise PetitionNotFound(slug)
+    status, closes_at, seal_keys[slug] = row
+    if not takes_signatures(status, closes_at, now):
+        raise PetitionClosed(slug)
+
+
+def _may_claim(
+    connection: Connection, source: str | None, origin: str | None, base_url: str
+) -> bool:
+    """Tell whether a browser on `origin` may say a partner collected this signature.
+
+    A partner that named its sites may have signatures counted as its own only
+    from them (or from our own pages, where its embed lives); without this any
+    site could use a partner's code. No Origin (a script, not a browser): nothing
+    to judge by.
+    """
+    if source is None or origin is None or origin == _origin_of(base_url):
+        return True
+    allowed = connection.scalar(select(Partner.allowed_origins).where(Partner.code == source))
+    return not allowed or origin.rstrip("/") in allowed
+
+
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _signer_values(data: SignatureInput, seal_key: str | None) -> dict[str, Any]:
+    """Return what a (new or renewed) signature holds from its form, pending its first email.
+
+    A sealed petition keeps what the signer typed only sealed to its organisers' key;
+    `seal_key` must be the one the statement finds on the petition.
+    """
+    values = {
+        "name": data.name,
+        "email": data.email,
+        "postcode": data.postcode,
+        "city": data.city,
+        "comment": data.comment,
+        "comment_status": CommentStatus.PENDING if data.public or data.comment else None,
+        "country": data.country,
+        "public": data.public,
+        "contact_consent": data.contact_consent,
+        "named": data.named,  # None: the petition's default (see _signing)
+        "source": data.source,
+        "locale": data.locale,
+        "shown": None,
+        # A sealed petition's verified signer has no readable address left: the one
+        # just typed stands in until the email to it is sent (see mail/worker.py).
+        "reopen_address": seal_key is not None,
+    }
+    return privacy.sealed(values, seal_key)
+
+
+_PETITION = select(Petition.status, Petition.closes_at, Petition.seal_key).where(
+    Petition.slug == bindparam("slug")
+)
+# What the form gives, column by column; the rest of a new row is the statement's.
+_FROM_FORM = (
+    "name", "email", "postcode", "city", "comment", "comment_status", "country", "public",
+    "contact_consent", "source", "locale", "shown", "email_key", "ip_key",
+)  # fmt: skip
+
+
+def _signing(dialect_insert: Any, count_address: bool) -> Any:
+    """Build the one statement that takes a signature, whoever's it is.
+
+    The row is written only while the petition takes signatures and still has
+    the seal key the values were sealed with; otherwise nothing is written and
+    nothing returned. A new person is inserted. A person already here (the
+    unique index on petition and keyed address) keeps their row as it was,
+    except that it records one more email when one may go: not invalidated,
+    fewer than the most an address may get, and none within the last
+    RESEND_INTERVAL, so the form cannot flood an inbox. The row comes back
+    either way; its `last_email_at` equals this request's time exactly when an
+    email is due. The conflict takes the row's lock (PostgreSQL; SQLite writes
+    one at a time), so concurrent posts of one address count one email.
+    """
+    table = cast(Table, Signature.__table__)
+    petitions = cast(Table, Petition.__table__)
+    now = bindparam("now", type_=UTCDateTime)
+    given = [bindparam(f"v_{name}", type_=table.c[name].type) for name in _FROM_FORM]
+    named = func.coalesce(bindparam("v_named", type_=Boolean), petitions.c.named_default)
+    flagged: Any = literal(False)
+    if count_address:
+        # The count stops at the threshold: a busy network's thousandth signer costs no
+        # more than its tenth.
+        recent = (
+            select(literal(1))
+            .where(
+                table.c.petition_id
+                == select(petitions.c.id)
+                .where(petitions.c.slug == bindparam("slug"))
+                .scalar_subquery(),
+                table.c.ip_key == bindparam("v_ip_key"),
+                table.c.created_at > bindparam("since", type_=UTCDateTime),
+            )
+            .limit(bindparam("threshold", type_=Integer))
+            .subquery()
+        )
+        crowd = select(func.count()).select_from(recent).scalar_subquery()
+        flagged = crowd >= bindparam("threshold", type_=Integer)
+    taken = select(
+        petitions.c.id, *given, named, flagged, now, literal(SignatureStatus.PENDING.value),
+        literal(1), now,
+    ).where(
+        petitions.c.slug == bindparam("slug"),
+        petitions.c.status == PetitionStatus.OPEN.value,
+        or_(petitions.c.closes_at.is_(None), petitions.c.closes_at > now),
+        petitions.c.seal_key.is_not_distinct_from(bindparam("seal_key", type_=String)),
+    )  # fmt: skip
+    columns = [
+        "petition_id", *_FROM_FORM, "named", "flagged", "created_at", "status", "emails_sent",
+        "last_email_at",
+    ]  # fmt: skip
+    statement = dialect_insert(table).from_select(columns, taken)
+    row, new = table.c, statement.excluded
+    email_due = and_(
+        # An organiser judged an invalidated signature not to be this person's: no more mail.
+        row.invalidated_at.is_(None),
+        row.emails_sent < MAX_EMAILS_PER_SIGNATURE,
+        or_(
+            row.last_email_at.is_(None),
+            row.last_email_at <= bindparam("resend_before", type_=UTCDateTime),
+        ),
+    )
+    reopen = and_(
+        email_due,
+        row.status == SignatureStatus.VERIFIED.value,
+        bindparam("v_reopen_address", type_=Boolean),
+    )
+    return statement.on_conflict_do_update(
+        index_elements=[row.petition_id, row.email_key],
+        set_={
+            "emails_sent": case((email_due, row.emails_sent + 1), else_=row.emails_sent),
+            "last_email_at": case((email_due, new.last_email_at), else_=row.last_email_at),
+            "email": case((reopen, new.email), else_=row.email),
+        },
+    ).returning(row.id, row.status, row.last_email_at)
+
+
+def _with_its_email(signing: Any) -> Any:
+    """Wrap the signing statement so that it also queues the email due, as one statement.
+
+    PostgreSQL runs an INSERT inside a WITH, atomically with the rest: the
+    signature and its outbox row exist together or not at all.
+    """
+    signed = signing.cte("signed")
+    messages = cast(Table, OutboxMessage.__table__)
+    kind = case(
+        (signed.c.status == SignatureStatus.PENDING.value, OutboxKind.VERIFY.value),
+        else_=OutboxKind.ALREADY_SIGNED.value,
+    )
+    due = bindparam("now", type_=UTCDateTime)
+    # Every column given: a default computed in Python would not reach a statement in a WITH.
+    queued = insert(messages).from_select(
+        ["kind", "signature_id", "due_at", "created_at", "attempts"],
+        select(kind, signed.c.id, due, due, literal(0)).where(signed.c.last_email_at == due),
+    )
+    return select(signed.c.id, signed.c.status, signed.c.last_email_at).add_cte(
+        queued.cte("queued")
+    )
+
+
+# Runs the signing statement; returns the signature's id, status and last_email_at, or None.
+Run = Callable[[Connection, dict[str, Any]], Row[int, str, datetime | None] | None]
+
+
+def _on_postgresql(statement: Any) -> Run:
+    """Return a runner of `statement` on PostgreSQL, compiled once to the driver's own SQL.
+
+    The values go to psycopg as they are (aware UTC times, the wall entry as JSON
+    text): SQLAlchemy's per-execution work for a statement of thirty values (its
+    parameters, types and result) cost a signature more CPU than psycopg's own.
+    """
+    compiled = statement.compile(dialect=postgresql.psycopg.dialect())  # type: ignore[no-untyped-call]
+    sql, constants = compiled.string, compiled.params
+
+    def run(connection: Connection, values: dict[str, Any]) -> Any:
+        shown = values["v_shown"]
+        values = values | {"v_shown": None if shown is None else json.dumps(shown)}
+        return connection.exec_driver_sql(sql, constants | values).first()
+
+    return run
+
+
+def _on_sqlite(statement: Any) -> Run:
+    return lambda connection, values: connection.execute(statement, values).first()
+
+
+# Built once per dialect and per kind of client (with a network address or
+# without): building and keying a statement afresh costs as much as running it.
+_SIGN = {
+    "postgresql": {
+        counted: _on_postgresql(_with_its_email(_signing(postgresql.insert, counted)))
+        for counted in (False, True)
+    },
+    "sqlite": {counted: _on_sqlite(_signing(sqlite.insert, counted)) for counted in (False, True)},
+}
+
+
+def forgotten_key(signature_id: int) -> str:
+    """Return what stands in a withdrawn signature's email_key: unique, and no one's hash.
+
+    Keyed hashes are 64 hex digits; this starts with "withdrawn", which none can.
+    """
+    return f"withdrawn:{signature_id}"
+
+
+def verify(
+    session: Session, cache: Cache, token: str, keys: list[str], now: datetime | None = None
+) -> Verified:
+    """Confirm a signature; confirming again answers the same."""
+    now = now or utcnow()
+    signature = signature_for_link(
+        session, token, keys, tokens.VERIFY, done=SignatureStatus.VERIFIED
+    )
+    if signature.status == SignatureStatus.WITHDRAWN:
+        session.rollback()  # refused: let go of the row at once
+        raise SignatureWithdrawn
+    if signature.status == SignatureStatus.PENDING:
+        signature.status = SignatureStatus.VERIFIED
+        signature.verified_at = now
+        if signature.counts:
+            counting.add(session, signature.petition_id, +1)
+        webhooks.enqueue_for(session, signature, now)
+        # No email goes to a verified signer: a sealed petition's plain address goes now.
+        privacy.settle(signature, signature.petition.seal_key)
+    result = Verified(
+        petition_slug=signature.petition.slug,
+        signature_count=counting.exact(session, signature.petition_id),
+        locale=signature.locale,
+        withdraw_token=tokens.make(keys, tokens.WITHDRAW, signature.id),
+    )
+    session.commit()
+    counting.forget(cache, result.petition_slug)
+    return result
+
+
+def withdraw(
+    session: Session, cache: Cache, token: str, keys: list[str], now: datetime | None = None
+) -> Withdrawn:
+    """Remove a signature from the count and erase what its signer told us."""
+    now = now or utcnow()
+    signature = signature_for_link(
+        session, token, keys, tokens.WITHDRAW, done=SignatureStatus.WITHDRAWN
+    )
+    if signature.status != SignatureStatus.WITHDRAWN:
+        if signature.counts:
+            counting.add(session, signature.petition_id, -1)
+        signature.status = SignatureStatus.WITHDRAWN
+        signature.withdrawn_at = now
+        privacy.erase(signature)
+        # Nothing left finds this row by address or network: the keyed hashes go too, and
+        # signing again later starts a new signature.
+        signature.email_key = forgotten_key(signature.id)
+        signature.ip_key = None
+        session.execute(delete(OutboxMessage).where(OutboxMessage.signature_id == signature.id))
+    result = Withdrawn(petition_slug=signature.petition.slug, locale=signature.locale)
+    session.commit()
+    counting.forget(cache, result.petition_slug)
+    return result
+
+
+def signature_for_link(
+    session: Session,
+    token: str,
+    keys: list[str],
+    purpose: tokens.Purpose,
+    done: str,
+    *,
+    lock: bool = True,
+) -> Signature:
+    """Return the signature a link's token names; raise InvalidToken or ExpiredToken.
+
+    An expired link still answers when its action was done already: reusing a
+    link after success shows the success again, however late.
+    """
+
+    def find(link: tokens.Link) -> Signature | None:
+        found = (
+            _locked(session, link.signature_id)
+            if lock
+            else session.get(Signature, link.signature_id)
+        )
+        return found if found is not None and link.names(found.created_at) else None
+
+    try:
+        signature = find(tokens.read(keys, purpose, token))
+    except tokens.ExpiredToken as expired:
+        signature = find(expired.link)
+        if signature is None or signature.status != done:
+            session.rollback()  # refused: let go of the row at once
+            raise
+    if signature is None:  # purged since the link was sent, perhaps its id given to another
+        session.rollback()
+        raise tokens.InvalidToken
+    return signature
+
+
+def link_owner(
+    session: Session, token: str, keys: list[str], purpose: tokens.Purpose
+) -> Signature | None:
+    """Return whose link this is, expired or not (for its page's language); None if broken."""
+    try:
+        link = tokens.read(keys, purpose, token)
+    except tokens.ExpiredToken as expired:
+        link = expired.link
+    except tokens.InvalidToken:
+        return None
+    found = session.get(Signature, link.signature_id)
+    return found if found is not None and link.names(found.created_at) else None
+
+
+def _locked(session: Session, signature_id: int) -> Signature | None:
+    # The row lock makes a verify and a withdraw of one signature take turns,
+    # so the count moves exactly once for each.
+    return session.get(Signature, signature_id, with_for_update=True)

@@ -1,0 +1,1 @@
+"""Everything that knows about HTTP requests: pages, the APIs, headers, limits, errors, health."""

@@ -1,0 +1,1 @@
+"""The JSON API: public routes, organiser routes, and the OpenAPI document."""

@@ -1,0 +1,112 @@
+"""Exports: the signatures streamed as CSV, XLSX or JSONL, and the printable hand-over list."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from typing import Any
+
+from flask import Blueprint, Response, request, stream_template, stream_with_context
+
+from undersign.core import i18n, markup, sealing
+from undersign.core.db import database, get_session
+from undersign.core.models import SignatureStatus
+from undersign.organisers import export
+from undersign.web import params
+from undersign.web.access import organisers_only, rights, source_filter
+
+bp = Blueprint("admin_exports", __name__)
+
+
+@bp.get("/petitions/<slug>/export")
+def export_signatures(slug: str) -> Response:
+    layout = export.Layout(
+        fmt=params.choice("format", export.FORMATS, "csv"),
+        bom=params.choice("bom", ("0", "1"), "0") == "1",
+        locale=params.choice("lang", i18n.LOCALES, "") if request.args.get("lang") else None,
+    )
+    filters = export.Filters(
+        status=params.choice("status", export.STATUSES, SignatureStatus.VERIFIED),
+        source=source_filter(),
+        since=params.query_moment("since"),
+        until=params.query_moment("until", until=True),
+    )
+    snapshot = export.open_snapshot(
+        database().sessions, get_session(), slug, filters, rights(), "export", format=layout.fmt
+    )
+    body = stream_with_context(snapshot.stream(layout))
+    media_type = export.MEDIA_TYPES[layout.fmt]
+    if layout.fmt != "xlsx":  # a zip of XML, no text: no charset to name
+        media_type += "; charset=utf-8"
+    response = Response(body, content_type=media_type)
+    response.call_on_close(snapshot.close)  # also when the body is never read
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
+    response.headers["Content-Disposition"] = f'attachment; filename="{slug}-{stamp}.{layout.fmt}"'
+    response.headers["X-Total-Rows"] = str(snapshot.total)
+    return response
+
+
+@bp.get("/petitions/<slug>/handover")
+@organisers_only
+def handover(slug: str) -> Response:
+    """The printable list for the addressee, in the petition's language.
+
+    The first page carries the addressee, the petition's text and the total;
+    then the named signers (online and typed-in from paper), then how many
+    signed without being named, per country (paper counts included).
+    """
+    filters = export.Filters(status=SignatureStatus.VERIFIED)
+    snapshot = export.open_snapshot(
+        database().sessions, get_session(), slug, filters, rights(), "handover"
+    )
+    try:  # counted before the named rows stream, since reading them to the end closes it
+        unnamed = snapshot.unnamed_by_country()
+        total = snapshot.counted()
+        on_paper = snapshot.named_on_paper()
+    except BaseException:
+        snapshot.close()
+        raise
+    petition = snapshot.petition
+    locale = petition.default_locale
+    names = dict(i18n.countries(locale))
+
+    def entries() -> Iterator[dict[str, Any]]:
+        # Only what the page shows: an unnamed signer's row never reaches the template.
+        for item in snapshot.records(named_only=True):
+            moment = item["verified_at"] or item["signed_at"]
+            day = moment.date() if isinstance(moment, datetime) else moment
+            yield {
+                "name": item["name"],
+                "city": item["city"],
+                "country": names.get(item["country"], item["country"]),
+                "date": i18n.format_date(locale, day) if isinstance(day, date) else "",
+                "paper": item["channel"] == export.PAPER,
+            }
+
+    text = petition.text(locale)
+    named = total - sum(number for _, number in unnamed)
+    page = stream_template(
+        "admin/handover.html",
+        t=i18n.messages(locale)["handover"],
+        locale=locale,
+        title=text["title"],
+        target=text["target"],
+        summary=text["summary"],
+        body=markup.render(text["body"]) if text["body"] else "",
+        total=total,
+        count_text=lambda n: i18n.count_text(locale, n),
+        number=lambda n: i18n.format_number(locale, n),
+        entries=entries(),
+        named=named,
+        on_paper=on_paper,
+        unnamed=sorted(
+            ((names.get(code, code), code, number) for code, number in unnamed),
+            key=lambda row: (-row[2], row[0].casefold()),  # the most first
+        ),
+        is_sealed=sealing.is_sealed,
+        printed=i18n.format_date(locale, datetime.now(UTC).date())
+        + datetime.now(UTC).strftime(" %H:%M UTC"),
+    )
+    response = Response(page, mimetype="text/html")
+    response.call_on_close(snapshot.close)
+    return response
