@@ -18,7 +18,7 @@ import threading
 import psycopg
 from flask import Flask, jsonify, request
 from flask.typing import ResponseReturnValue
-from undersign.cli.serve import run_gunicorn
+from undersign.cli.gunicorn import run_gunicorn
 
 INSERT_SIGNATURE = """
     INSERT INTO signatures (petition_id, email_key, name, email, city, comment, country,

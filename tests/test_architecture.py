@@ -170,13 +170,7 @@ def test_the_mail_worker_does_not_load_the_web_layer() -> None:
         if name not in reached:
             reached.add(name)
             todo.extend(graph.get(name, ()))
-    web = {
-        "undersign.cli.serve",
-        "undersign.web.pages",
-        "undersign.web.health",
-        "undersign.web.api",
-    }
-    assert not {name for name in reached if name.startswith(tuple(web))}
+    assert not {name for name in reached if layer_of(name) in {"app", "web"}}
 
 
 def view_modules() -> list[Path]:

@@ -27,6 +27,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 from undersign import cli
 from undersign.campaigns import petitions
+from undersign.cli import context
 from undersign.core.db import database
 from undersign.core.models import AuditEntry
 
@@ -51,7 +52,7 @@ def invoke(tmp_path, monkeypatch):
     """Run `undersign ARGS` in this process, each time as independent as a new process.
 
     - a new app each time: CliRunner gives each invocation a new root context,
-      so `cli._app()` finds no cached app and builds one from `env`; we keep a
+      so `cli.context.current_app()` finds no cached app and builds one from `env`; we keep a
       hand on it to close its connections afterwards;
     - the environment is `env` alone among UNDERSIGN_ variables, and restored after;
     - `main` points the root logger at the runner's stderr (logs.configure):
@@ -61,14 +62,14 @@ def invoke(tmp_path, monkeypatch):
     """
     monkeypatch.chdir(tmp_path)  # relative paths (--body-file, -o) as from a shell in tmp_path
     built = []
-    create_app = cli.create_app
+    create_app = context.create_app
 
     def tracked_create_app(*args, **kwargs):
         app = create_app(*args, **kwargs)
         built.append(app)
         return app
 
-    monkeypatch.setattr(cli, "create_app", tracked_create_app)
+    monkeypatch.setattr(context, "create_app", tracked_create_app)
     runner = CliRunner()
     root = logging.getLogger()
 

@@ -1,0 +1,51 @@
+"""Organiser API tokens: create, list, revoke."""
+
+from __future__ import annotations
+
+import click
+
+from undersign.cli.context import current_app
+from undersign.core.db import database
+from undersign.organisers import auth
+
+
+@click.group()
+def token() -> None:
+    """Organiser API tokens."""
+
+
+@token.command("create")
+@click.argument("name")
+@click.option("--partner", metavar="SOURCE", help="Limit the token to what this partner collected.")
+def create_token(name: str, partner: str | None) -> None:
+    """Make a token and print it once, alone on the last line: only its hash is kept."""
+    with database(current_app()).sessions() as session:
+        try:
+            made = auth.create(session, name, partner, by=auth.CLI)
+        except auth.TokenError as error:
+            raise click.ClickException(str(error)) from None
+    scope = f"partner {partner!r}" if partner else "every petition"
+    click.echo(f"token {name!r} for {scope}; copy it now, it is not shown again:", err=True)
+    click.echo(made)
+
+
+@token.command("list")
+def list_tokens() -> None:
+    """List tokens: name, partner, created, last used, revoked."""
+    with database(current_app()).sessions() as session:
+        for found in auth.listed(session):
+            when = [found.created_at, found.last_used_at, found.revoked_at]
+            dates = [at.isoformat(timespec="seconds") if at else "-" for at in when]
+            click.echo("\t".join([found.name, found.partner or "*", *dates]))
+
+
+@token.command("revoke")
+@click.argument("name")
+def revoke_token(name: str) -> None:
+    """Revoke a token at once: it answers 401 from now on."""
+    with database(current_app()).sessions() as session:
+        try:
+            auth.revoke(session, name, by=auth.CLI)
+        except auth.TokenError as error:
+            raise click.ClickException(str(error)) from None
+    click.echo(f"token {name!r} revoked")

@@ -1,0 +1,96 @@
+"""Running the service: serve, the mailer, the database schema, the demo, purging."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+
+import click
+
+from undersign.campaigns import demo
+from undersign.cli.context import current_app
+from undersign.core.config import LOOPBACK_HOSTS
+from undersign.core.db import database
+from undersign.signers import retention
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+@click.option("--no-mailer", is_flag=True, help="Leave sending to a separate `undersign mailer`.")
+def serve(host: str, port: int, workers: int, no_mailer: bool) -> None:
+    """Serve with gunicorn, and run the mailer beside it."""
+    if host not in LOOPBACK_HOSTS and not os.environ.get("UNDERSIGN_SECRET_KEY"):
+        raise click.ClickException(
+            f"refusing to serve on {host} without UNDERSIGN_SECRET_KEY: "
+            "a generated development key must not sign real links"
+        )
+    from undersign.cli.gunicorn import (
+        Supervisor,
+        prepare_metrics_dir,
+        remove_metrics_dir,
+        run_gunicorn,
+    )
+
+    # gunicorn's workers are forks of this process, and one that exits leaves
+    # through these `finally` clauses too: only the master may stop the mailer
+    # and remove the metrics directory every process shares.
+    master = os.getpid()
+    metrics_dir = prepare_metrics_dir()  # before the app imports prometheus_client
+    try:
+        current_app()  # fail here, in one line, on bad configuration
+        # The mailer runs in a process of its own, started again should it die:
+        # signatures keep being taken meanwhile, and their emails wait in the outbox.
+        command = [sys.executable, "-m", "undersign", "mailer"]
+        mailer = None if no_mailer else Supervisor("mailer", command).start()
+        try:
+            run_gunicorn(host, port, workers)
+        finally:
+            if mailer is not None and os.getpid() == master:
+                mailer.stop()
+    finally:
+        if os.getpid() == master:
+            remove_metrics_dir(metrics_dir)
+
+
+@click.command()
+def mailer() -> None:
+    """Send the outbox's messages until stopped."""
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    # Imported here, not above: `serve` must choose where metrics live first.
+    from undersign.mail import worker
+
+    worker.run(current_app(), stop)
+
+
+@click.group()
+def db() -> None:
+    """The database schema."""
+
+
+@db.command()
+def upgrade() -> None:
+    """Apply the migrations up to the newest."""
+    database(current_app()).upgrade()
+    click.echo("database is up to date")
+
+
+@click.command("demo")
+def seed_demo() -> None:
+    """Create the demo petition unless it exists (safe to run again)."""
+    with database(current_app()).sessions() as session:
+        created = demo.seed(session)
+    click.echo(f"demo petition {'created' if created else 'already there'}: /p/{demo.SLUG}")
+
+
+@click.command()
+def purge() -> None:
+    """Delete what is no longer needed: unconfirmed signatures, expired address hashes."""
+    with database(current_app()).sessions() as session:
+        done = retention.purge(session)
+    click.echo(", ".join(f"{what}: {n}" for what, n in done.items()))
