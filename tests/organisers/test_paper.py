@@ -206,6 +206,23 @@ def test_bad_bodies_get_one_answer_each(organiser, petition):
     assert organiser.post("/petitions/nope/paper", {"count": 1}).status_code in (404, 422)
 
 
+@pytest.mark.parametrize("sep", [",", ";", "\t"])
+def test_quoted_cells_are_read_as_rfc_4180_writes_them_whatever_the_separator(sep):
+    """A doubled quote is one quote, a quoted separator or line break stays in its cell."""
+    rows = [
+        ["name", "city", "country", "date", "named"],
+        ['"O""Brien"', '"Жезказган, Ulytau"', "KZ", "2026-11-28", "yes"],
+        ['"Ольга ""Оля"" Ким"', "Сатпаев", "KZ", "2026-11-28", "no"],
+    ]
+    text = "\r\n".join(sep.join(row) for row in rows) + "\r\n"
+    found = paper.read_csv(text, today=date(2026, 11, 30))
+    assert found.problems == []
+    assert [(e.name, e.city) for e in found.entries] == [
+        ("O\"Brien", "Жезказган, Ulytau"),
+        ("Ольга \"Оля\" Ким", "Сатпаев"),
+    ]
+
+
 def test_days_and_countries_are_read_as_organisers_write_them():
     today = date(2026, 11, 30)
     assert paper.day("28.11.2026", today) == date(2026, 11, 28)

@@ -244,10 +244,16 @@ def read_csv(text: str, today: date | None = None) -> ReadList:
 
 
 def _dialect(first: str) -> type[csv.Dialect]:
+    """Return RFC 4180 (Excel's CSV) with the separator the header line uses.
+
+    Only the separator is sniffed: the sniffer, seeing no quotes in a header,
+    would also turn off doubled quotes and read "O""Brien" wrong.
+    """
     try:
-        return csv.Sniffer().sniff(first, delimiters=",;\t")
+        separator = csv.Sniffer().sniff(first, delimiters=",;\t").delimiter
     except csv.Error:
-        return csv.excel
+        separator = ","
+    return type("TypedList", (csv.excel,), {"delimiter": separator})
 
 
 def _read_row(found: ReadList, line: int, cells: dict[str, str], today: date | None) -> None:
