@@ -13,6 +13,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 from click.testing import CliRunner, Result
 from flask import Flask
@@ -248,7 +249,7 @@ def test_petition_create_seals_with_seal_key(app, database_url, tmp_path):
         assert petitions.find(session, SLUG).seal_key == public
 
 
-@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "xlsx"])
 def test_an_export_decrypts_to_the_plain_rows_across_a_key_rotation(
     app, client, smtp, database_url, tmp_path, fmt
 ):
@@ -267,7 +268,9 @@ def test_an_export_decrypts_to_the_plain_rows_across_a_key_rotation(
     sealed_file, plain_file = tmp_path / f"sealed.{fmt}", tmp_path / f"plain.{fmt}"
     done = invoke("export", SLUG, "--format", fmt, "-o", str(sealed_file), env=env)
     assert done.exit_code == 0, done.output
-    assert "aigerim" not in sealed_file.read_text() and "Zhezkazgan" not in sealed_file.read_text()
+    assert (
+        b"aigerim" not in sealed_file.read_bytes() and b"Zhezkazgan" not in sealed_file.read_bytes()
+    )
 
     keys = ["--key", str(tmp_path / "old.json"), "--key", str(tmp_path / "new.json")]
     args = ["decrypt", *keys, "-i", str(sealed_file), "-o", str(plain_file)]
@@ -278,7 +281,8 @@ def test_an_export_decrypts_to_the_plain_rows_across_a_key_rotation(
         (ALICE["name"], "aigerim@example.org", ALICE["city"], ALICE["postcode"]),
         (BOB["name"], "bolat@example.org", BOB["city"], BOB["postcode"]),
     ]
-    # Opened text is guarded against spreadsheet formulas like any exported cell.
+    # Opened text is guarded against spreadsheet formulas like any exported cell
+    # (in a workbook, text is never a formula).
     assert rows[0]["comment"] == ("'=1+1" if fmt == "csv" else "=1+1")
 
     one_key = invoke("decrypt", "--key", str(tmp_path / "new.json"), "-i", str(sealed_file))
@@ -287,7 +291,31 @@ def test_an_export_decrypts_to_the_plain_rows_across_a_key_rotation(
     assert wrong.exit_code == 1 and "wrong passphrase" in wrong.stderr
 
 
+@pytest.mark.parametrize(
+    "content",
+    [b"\xff\xfe\x00n\x00a\x00m\x00e", b"PK\x03\x04 not really a zip", b'{"name": "sealed:'],
+    ids=["utf-16", "a broken zip", "broken json"],
+)
+def test_decrypt_names_a_file_it_cannot_read_in_one_line_and_writes_nothing(tmp_path, content):
+    generate(tmp_path / "key.json")
+    source, plain = tmp_path / "export.csv", tmp_path / "plain.csv"
+    source.write_bytes(content)
+    args = ["decrypt", "--key", str(tmp_path / "key.json"), "-i", str(source), "-o", str(plain)]
+    done = invoke(*args)
+    assert done.exit_code == 1
+    assert (
+        done.stderr
+        == f"Error: {source} is not an export Undersign wrote (CSV or JSONL in UTF-8, or XLSX)\n"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["export.csv", "key.json"]
+
+
 def read(path: Path, fmt: str) -> list[dict[str, Any]]:
+    if fmt == "xlsx":
+        sheet = openpyxl.load_workbook(path, read_only=True).worksheets[0]
+        header, *rows = sheet.iter_rows(values_only=True)
+        assert sheet.cell(2, 1).data_type != "f"  # written as text, not a formula
+        return [dict(zip(header, row, strict=True)) for row in rows]
     text = path.read_text(encoding="utf-8")
     if fmt == "csv":
         return list(csv.DictReader(io.StringIO(text, newline="")))

@@ -18,8 +18,9 @@ import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, BinaryIO
 
+import openpyxl
 import xlsxwriter
 from nacl.public import PrivateKey
 from sqlalchemy import Select, and_, case, func, select
@@ -500,7 +501,7 @@ def _drain(buffer: io.StringIO) -> str:
     return text
 
 
-def _xlsx(exported: Iterator[list[list[Any]]]) -> Iterator[bytes]:
+def _xlsx(exported: Iterator[Iterable[list[Any]]]) -> Iterator[bytes]:
     """Write the rows to an XLSX workbook a row at a time, then yield the file in chunks.
 
     A workbook is a zip whose parts are complete only at its end, so nothing
@@ -527,7 +528,7 @@ def _xlsx(exported: Iterator[list[list[Any]]]) -> Iterator[bytes]:
             yield chunk
 
 
-def _fill(workbook: Any, exported: Iterator[list[list[Any]]]) -> None:
+def _fill(workbook: Any, exported: Iterator[Iterable[list[Any]]]) -> None:
     sheet = workbook.add_worksheet("signatures")
     bold = workbook.add_format({"bold": True})
     moment = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
@@ -583,6 +584,24 @@ def opened(lines: Iterable[str], keys: Sequence[PrivateKey]) -> Iterator[str]:
         yield from _opened_jsonl(itertools.chain([first], lines), keys)
     elif first:
         yield from _opened_csv(itertools.chain([first], lines), keys)
+
+
+def opened_xlsx(workbook_file: BinaryIO, keys: Sequence[PrivateKey]) -> Iterator[bytes]:
+    """Yield a sealed petition's XLSX export as an XLSX file with every sealed value opened.
+
+    Read a row at a time and written back by the export's own writer, so the
+    opened workbook has the same columns, formats and formula guard.
+    """
+    workbook = openpyxl.load_workbook(workbook_file, read_only=True)
+    try:
+        rows = workbook.worksheets[0].iter_rows(min_row=2, values_only=True)
+        opened = (
+            [sealing.open_value(keys, v) if sealing.is_sealed(v) else v for v in row]
+            for row in rows
+        )
+        yield from _xlsx(iter([opened]))
+    finally:
+        workbook.close()
 
 
 def _opened_jsonl(lines: Iterable[str], keys: Sequence[PrivateKey]) -> Iterator[str]:
