@@ -46,6 +46,19 @@ def bomb() -> bytes:
     return out.getvalue()
 
 
+def flat(size: tuple[int, int], fmt: str) -> bytes:
+    """A picture of one colour: a few kilobytes, however many pixels."""
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 40, 30)).save(out, fmt)
+    return out.getvalue()
+
+
+def test_a_phone_photo_of_48_megapixels_is_taken_and_shrunk():
+    encoded = images.encode(flat((8000, 6000), "JPEG"))
+    assert (encoded.width, encoded.height) == (1200, 900)
+    assert opened(encoded.social).size == (1200, 630)
+
+
 def opened(data: bytes) -> Image.Image:
     image = Image.open(io.BytesIO(data))
     image.load()
@@ -102,10 +115,14 @@ def gif() -> bytes:
         (lambda: b"Not a picture at all, just words.\n", "not a JPEG, PNG or WebP"),
         (lambda: photo()[:5000], "not a JPEG, PNG or WebP"),  # cut off on the way
         (gif, "not a JPEG, PNG or WebP"),  # a decoder we do not open
-        (bomb, "at most 48 million pixels"),
+        (bomb, "at most 48 million pixels"),  # refused by Pillow, from the header
+        # 48 megapixels of PNG in 148 KB: a JPEG's limit, but decoded whole it took a worker
+        # from 160 MB to 570 MB.
+        (lambda: flat((8000, 6000), "PNG"), "at most 16 million pixels"),
+        (lambda: flat((3000, 2001), "WEBP"), "at most 6 million pixels"),
         (lambda: photo((150, 600)), "at least 200 pixels"),
     ],
-    ids=["text", "truncated", "gif", "decompression-bomb", "too-small"],
+    ids=["text", "truncated", "gif", "decompression-bomb", "48mp-png", "webp", "too-small"],
 )
 def test_what_is_not_a_usable_picture_is_refused_by_name(make, says):
     with pytest.raises(images.InvalidImage, match=says) as refused:

@@ -30,9 +30,14 @@ MAX_UPLOAD_BYTES = 12 * 1024 * 1024  # a phone's full-size photo, with room to s
 # 48 megapixels: the largest phone cameras. A decompression bomb (a small file that
 # decodes to billions of pixels) is refused from its header, before any pixel is decoded.
 MAX_PIXELS = 48_000_000
+# A JPEG is decoded straight at a fraction of its size (draft); PNG and WebP only whole
+# (Pillow's WebP decoder holds two copies): these keep a worker's peak under ~100 MB more.
+MAX_WHOLE_PIXELS = {"PNG": 16_000_000, "WEBP": 6_000_000}
 MIN_SIDE = 200  # smaller than this looks broken on the page and in a preview
 PAGE_SIZE = (1200, 1600)  # the page's picture fits in this, never enlarged
 SOCIAL_SIZE = (1200, 630)  # what link previews (Open Graph) show
+# The largest side shown: what the page and the preview are resampled from.
+WORKING_SIZE = (PAGE_SIZE[1], PAGE_SIZE[1])
 JPEG_QUALITY = 85
 ALT_MOST = 300
 VERSION_LENGTH = 16  # hex characters of the digest in the picture's address
@@ -96,8 +101,9 @@ def _decode(data: bytes) -> Image.Image:
             # Pillow only warns between MAX_IMAGE_PIXELS and twice that: refuse it all the same.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data), formats=tuple(ACCEPTED_TYPES.values()))
-            if image.width * image.height > MAX_PIXELS:
-                raise InvalidImage("image", _too_many_pixels())
+            most = MAX_WHOLE_PIXELS.get(image.format or "", MAX_PIXELS)
+            if image.width * image.height > most:
+                raise InvalidImage("image", _too_many_pixels(most))
             if min(image.width, image.height) < MIN_SIDE:
                 raise InvalidImage(
                     "image", f"the image must be at least {MIN_SIDE} pixels on each side"
@@ -106,18 +112,20 @@ def _decode(data: bytes) -> Image.Image:
             # far less memory and time for a photo that is shrunk to 1200 px anyway.
             image.draft("RGB", (PAGE_SIZE[0], PAGE_SIZE[0]))
             image.load()
+            # Every later step copies the pixels: shrunk now, in place, they are few.
+            image.thumbnail(WORKING_SIZE, Image.Resampling.LANCZOS)
     except InvalidImage:
         raise  # our own refusal, which is a ValueError too
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise InvalidImage("image", _too_many_pixels()) from None
+        raise InvalidImage("image", _too_many_pixels(MAX_PIXELS)) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
         # A truncated or forged file fails here, in Pillow's decoders, not later in ours.
         raise InvalidImage("image", "the body is not a JPEG, PNG or WebP image") from None
     return image
 
 
-def _too_many_pixels() -> str:
-    return f"the image must have at most {MAX_PIXELS // 1_000_000} million pixels"
+def _too_many_pixels(most: int) -> str:
+    return f"the image must have at most {most // 1_000_000} million pixels"
 
 
 def _clean(image: Image.Image) -> Image.Image:
