@@ -112,6 +112,10 @@ def run_gunicorn(
             "threads": threads,
             "timeout": 60,
             "graceful_timeout": 20,
+            # Which proxy may say a request came over HTTPS is the app's to judge (ProxyFix,
+            # within UNDERSIGN_TRUSTED_PROXIES): gunicorn would believe any loopback client.
+            "forwarded_allow_ips": "",
+            "secure_scheme_headers": {},
             # Room for the app's own 414 answer below gunicorn's hard limit.
             "limit_request_line": 8190,
             # No access log: request lines carry the tokens of email links.

@@ -11,7 +11,7 @@ import click
 
 from undersign.campaigns import demo
 from undersign.cli.context import current_app
-from undersign.core.config import LOOPBACK_HOSTS
+from undersign.core.config import LOOPBACK_HOSTS, settings
 from undersign.core.db import database
 from undersign.signers import retention
 
@@ -41,7 +41,14 @@ def serve(host: str, port: int, workers: int, no_mailer: bool) -> None:
     master = os.getpid()
     metrics_dir = prepare_metrics_dir()  # before the app imports prometheus_client
     try:
-        current_app()  # fail here, in one line, on bad configuration
+        app = current_app()  # fail here, in one line, on bad configuration
+        if host not in LOOPBACK_HOSTS and not settings(app).trusted_proxies:
+            # gunicorn alone gives up its workers to a few slow clients; a proxy absorbs them.
+            click.echo(
+                f"serving on {host} with no proxy in front: Undersign expects one (Caddy, "
+                "see docs/production.md) and UNDERSIGN_TRUSTED_PROXIES naming it",
+                err=True,
+            )
         # The mailer runs in a process of its own, started again should it die:
         # signatures keep being taken meanwhile, and their emails wait in the outbox.
         command = [sys.executable, "-m", "undersign", "mailer"]
