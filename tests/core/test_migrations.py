@@ -64,7 +64,7 @@ def test_the_migrations_build_what_the_models_describe(database_url):
     diff = schema_diff(database_url, Base.metadata)
     assert diff == [], (
         "the models and the migrations differ; write a migration "
-        "(README: a new migration):\n" + pprint.pformat(diff)
+        "(docs/developing.md: a new migration):\n" + pprint.pformat(diff)
     )
 
 
@@ -130,7 +130,7 @@ def test_every_migration_downgrades_and_upgrades_again(own_database):
 
 @pytest.mark.slow
 def test_the_alembic_command_line_finds_the_scripts_the_models_and_the_database(tmp_path):
-    # A real process: what is tested is the way the README gives to write a
+    # A real process: what is tested is the way docs/developing.md gives to write a
     # migration, `alembic` run from the repository's root (alembic.ini, env.py).
     url = f"sqlite:///{tmp_path / 'dev.sqlite'}"
     migrate(url, "head")

@@ -1,9 +1,9 @@
 """CSV written by PostgreSQL's COPY, byte for byte as Python's csv module writes it.
 
-An export of a million rows spends most of its time formatting cells; `COPY ...
-TO STDOUT` does that in the database, in C, while the rows are read. export.py
-says which rule applies to which column; the rules themselves are here, each the
-SQL twin of one that export.py applies in Python:
+Formatting cells is most of an export's work; `COPY ... TO STDOUT` does it in the
+database while the rows are read (bench/README.md, "Export", has the figures).
+export.py says which rule applies to which column; the rules themselves are here,
+each the SQL twin of one that export.py applies in Python:
 
 - a cell a signer typed that starts like a formula gets a leading `'`;
 - booleans are words, moments are ISO to the second in UTC, days are ISO;

@@ -1,11 +1,11 @@
 """Answers sent as they are: encoded once, gzip-compressed once, long-cached under a version.
 
 Every partner page that shows the widget asks for widget.js and the widget's words, so
-their bytes, their gzip encoding and their digest are made once per process (again only
-when a file changes on disk), never per request, and a deployment without a compressing
-proxy in front still sends a fraction of the bytes. A generated answer that repeats (a
-language's words, a petition's widget data until its count moves) is compressed once too:
-`encoded` keeps the latest few by their bytes.
+their bytes, gzip encoding and digest are made once per process (again only when a file
+changes on disk), never per request, and a deployment without a compressing proxy still
+sends a fraction of the bytes (bench/README.md, "The widget"). A generated answer that
+repeats (a language's words, a petition's widget data until its count moves) is
+compressed once too: `encoded` keeps the latest few by their bytes.
 
 An address that carries the current version (`?v=`) never changes its bytes, so it is
 kept a year; without the version, or with an old one, the answer is the current bytes,
