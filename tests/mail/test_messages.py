@@ -277,3 +277,19 @@ def test_the_verification_email_scores_clean_with_a_spam_filters_local_rules(
     )
     print(report)
     assert max(scores.values()) < SPAM_THRESHOLD, f"SpamAssassin's local rules:\n{report}"
+
+
+# --- what a stranger can put in someone else's inbox ------------------------------------------
+
+
+def test_a_verification_email_carries_no_word_the_person_at_the_form_chose(signer):
+    """The address may not be the typist's: a name field would carry their spam to it."""
+    spam = "Cheap loans at loans.example, call +7 700 000 0000"
+    assert signer.sign(email="someone@example.org", name=spam, locale="ru").status_code == 202
+    assert signer.deliver() == 1
+    message = signer.inbox("someone@example.org")[-1]
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    for shown in (text, html, str(message["Subject"])):
+        assert "loans" not in shown and "700" not in shown
+    assert text.startswith("Здравствуйте!")

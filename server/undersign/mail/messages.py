@@ -25,10 +25,12 @@ DEFAULT_SENDER_NAME = "Undersign"
 def verification(signature: Signature, settings: Settings) -> Email:
     """Build the email that asks a signer to confirm, with a way to withdraw."""
     keys = settings.signing_keys
+    # The address is not yet known to be the typist's: nothing they chose goes to it (a name
+    # field would carry 120 characters of anyone's text to anyone). The petition's words only.
+    words = i18n.messages(signature.locale)
     context: dict[str, Any] = {
-        "t": _words_for(signature),
+        "t": {**words, "mail": {**words["mail"], "greeting": _nameless(words["mail"]["greeting"])}},
         "locale": signature.locale,
-        "name": signature.name,
         "petition": signature.petition.text(signature.locale),
         "verify_url": _link(settings, "verify", tokens.make(keys, tokens.VERIFY, signature.id)),
         "withdraw_url": _link(
