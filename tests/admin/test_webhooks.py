@@ -13,6 +13,7 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from flask import Flask
 from sqlalchemy import select
 from undersign.core import outbox
 from undersign.core.db import database
@@ -20,6 +21,7 @@ from undersign.core.models import OutboxKind, OutboxMessage, utcnow
 from undersign.mail import worker
 from undersign.mail.worker import deliver_due
 
+from tests.conftest import make_app
 from tests.production.test_scale import wait_until
 
 
@@ -91,6 +93,20 @@ def receiving() -> Iterator[Receiver]:
         made.wake.set()
         made.server.shutdown()
         made.server.server_close()
+
+
+@pytest.fixture
+def app(database_url, smtp, tmp_path) -> Iterator[Flask]:
+    """The app, allowed to deliver to this machine: every receiver here listens on loopback."""
+    app = make_app(
+        database_url,
+        tmp_path,
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=smtp.port,
+        WEBHOOK_INTERNAL_HOSTS="127.0.0.1",
+    )
+    yield app
+    database(app).engine.dispose()
 
 
 @pytest.fixture

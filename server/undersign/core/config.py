@@ -32,6 +32,9 @@ DEFAULTS: dict[str, Any] = {
     "TOKEN_RATE_LIMIT": "60 per minute",
     "SHARED_ADDRESS_THRESHOLD": 25,
     "COUNT_CACHE_SECONDS": 2,
+    # Hosts inside the server's own network that webhooks may still be sent to (names or
+    # addresses, comma-separated); every other internal destination is refused.
+    "WEBHOOK_INTERNAL_HOSTS": [],
 }
 
 SMTP_SECURITY_MODES = ("none", "starttls", "tls")
@@ -62,6 +65,7 @@ class Settings:
     token_rate_limit: str
     shared_address_threshold: int
     count_cache_seconds: int
+    webhook_internal_hosts: frozenset[str]
 
     @property
     def signing_keys(self) -> list[str]:
@@ -118,6 +122,9 @@ def load(config: Mapping[str, Any], instance_path: str) -> Settings:
             "SHARED_ADDRESS_THRESHOLD", get("SHARED_ADDRESS_THRESHOLD")
         ),
         count_cache_seconds=_integer("COUNT_CACHE_SECONDS", get("COUNT_CACHE_SECONDS")),
+        webhook_internal_hosts=frozenset(
+            host.lower() for host in _string_list(get("WEBHOOK_INTERNAL_HOSTS"))
+        ),
     )
 
 

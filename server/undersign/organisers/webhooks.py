@@ -14,19 +14,19 @@ import http.client
 import json
 import logging
 import secrets
+import socket
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections import deque
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from sqlalchemy import false, or_, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from undersign.core import outbox
+from undersign.core import destinations, outbox
 from undersign.core.models import OutboxKind, Partner, Petition, Signature, Webhook
 from undersign.organisers import audit, moderation
 from undersign.organisers.auth import Rights
@@ -37,6 +37,7 @@ SIGNATURE_HEADER = "X-Undersign-Signature"
 TIMESTAMP_HEADER = "X-Undersign-Timestamp"
 # Short: a slow endpoint holds back only the deliveries behind it, never an email.
 TIMEOUT_SECONDS = 5
+URL_MOST = 500
 
 
 class InvalidWebhook(ValueError):
@@ -54,11 +55,21 @@ def create(
     by: Rights,
     partner: Partner | None = None,
     petition: Petition | None = None,
+    internal_hosts: Collection[str] = (),
 ) -> Webhook:
-    """Add an endpoint for one partner or one petition, log who did it, and commit."""
+    """Add an endpoint for one partner or one petition, log who did it, and commit.
+
+    An address inside the server's own network is refused here as typed, and again,
+    as it then resolves, before each delivery (see `post`).
+    """
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 500:
-        raise InvalidWebhook("the URL must be http(s)://… and at most 500 characters")
+    if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > URL_MOST:
+        raise InvalidWebhook(f"the URL must be http(s)://… and at most {URL_MOST} characters")
+    try:
+        _port(parts)
+        destinations.check_literal(parts.hostname, internal_hosts)
+    except ValueError:  # ForbiddenDestination, or a port that is no number
+        raise InvalidWebhook("the URL must point to a server on the public internet") from None
     if (partner is None) == (petition is None):
         raise InvalidWebhook("a webhook belongs to exactly one partner or one petition")
     webhook = Webhook(url=url, secret=secrets.token_hex(32), partner=partner, petition=petition)
@@ -144,22 +155,67 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return "sha256=" + mac.hexdigest()
 
 
-def post(url: str, secret: str, body: bytes) -> None:
-    """POST one delivery; raise on anything but a 2xx answer."""
+def post(url: str, secret: str, body: bytes, internal_hosts: Collection[str] = ()) -> int:
+    """POST one delivery; return the endpoint's status.
+
+    The connection goes to the address the host resolves to now, once judged public
+    (destinations.resolve): no later lookup can send it elsewhere. A redirect is not
+    followed: it is an answer like any other, and not a 2xx.
+    """
+    parts = urlsplit(url)
+    host, port = parts.hostname or "", _port(parts)
+    address = destinations.resolve(host, port, internal_hosts)
     timestamp = str(int(time.time()))
-    request = urllib.request.Request(  # noqa: S310  # the scheme is checked at creation
-        url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": "Undersign-Webhook",
-            TIMESTAMP_HEADER: timestamp,
-            SIGNATURE_HEADER: sign(secret, timestamp, body),
-        },
-    )
-    with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS):  # noqa: S310
-        pass
+    connection = _connection(parts.scheme, host, address, port)
+    try:
+        connection.request(
+            "POST",
+            (parts.path or "/") + (f"?{parts.query}" if parts.query else ""),
+            body=body,
+            headers={
+                "Host": parts.netloc.rpartition("@")[2],
+                "Content-Type": "application/json",
+                "User-Agent": "Undersign-Webhook",
+                TIMESTAMP_HEADER: timestamp,
+                SIGNATURE_HEADER: sign(secret, timestamp, body),
+            },
+        )
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def _port(parts: SplitResult) -> int:
+    return parts.port or (443 if parts.scheme == "https" else 80)
+
+
+def _connection(scheme: str, host: str, address: str, port: int) -> http.client.HTTPConnection:
+    if scheme == "https":
+        return _PinnedHTTPS(host, address, port)
+    return _PinnedHTTP(host, address, port)
+
+
+class _PinnedHTTP(http.client.HTTPConnection):
+    """An HTTP connection to one address already judged, whatever the name resolves to now."""
+
+    def __init__(self, host: str, address: str, port: int) -> None:
+        super().__init__(host, port, timeout=TIMEOUT_SECONDS)
+        self.address = address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self.address, self.port), self.timeout)
+
+
+class _PinnedHTTPS(http.client.HTTPSConnection):
+    """HTTPS to one address already judged; the certificate is checked for the host's name."""
+
+    def __init__(self, host: str, address: str, port: int) -> None:
+        super().__init__(host, port, timeout=TIMEOUT_SECONDS)
+        self.address = address
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self.address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
 
 
 class EndpointFailed(Exception):
@@ -171,6 +227,7 @@ def deliver(
     claims: list[outbox.Claim],
     now: datetime,
     stop: threading.Event,
+    internal_hosts: Collection[str] = (),
 ) -> int:
     """Send claimed deliveries one by one; return how many were taken.
 
@@ -186,7 +243,7 @@ def deliver(
         while waiting and time.monotonic() < stop_at and not stop.is_set():
             in_hand = waiting.popleft()
             try:
-                delivered += _deliver_one(sessions, in_hand)
+                delivered += _deliver_one(sessions, in_hand, internal_hosts)
             except EndpointFailed as failure:
                 waiting = _hold_endpoint(sessions, in_hand, str(failure), waiting, now)
             in_hand = None
@@ -202,8 +259,14 @@ def deliver(
     return delivered
 
 
-def _deliver_one(sessions: sessionmaker[Session], claim: outbox.Claim) -> int:
-    """POST one delivery and forget it; return 1 if the endpoint took it."""
+def _deliver_one(
+    sessions: sessionmaker[Session], claim: outbox.Claim, internal_hosts: Collection[str]
+) -> int:
+    """POST one delivery and forget it; return 1 if the endpoint took it.
+
+    What an endpoint answered is never logged or shown: a status would tell whoever chose
+    the URL what listens at an address only the server can reach.
+    """
     with sessions() as session:
         signature = session.get(Signature, claim.signature_id or 0)
         webhook = session.get(Webhook, claim.webhook_id or 0)
@@ -212,18 +275,26 @@ def _deliver_one(sessions: sessionmaker[Session], claim: outbox.Claim) -> int:
             return 0
         url, secret, body = webhook.url, webhook.secret, payload(webhook, signature)
     try:
-        post(url, secret, body)
-    except urllib.error.HTTPError as error:
-        if not 400 <= error.code < 500 or error.code in (408, 429):
-            raise EndpointFailed(f"HTTP {error.code}") from None
-        log.warning("webhook %s refused delivery %s (%s)", claim.webhook_id, claim.id, error.code)
+        status = post(url, secret, body, internal_hosts)
+    except destinations.ForbiddenDestination:
+        log.warning("webhook %s points inside the network; delivery %s dropped", *_ids(claim))
         outbox.done(sessions, [claim.id])
         return 0
-    except (OSError, http.client.HTTPException, ValueError) as error:
-        # Unreachable, timed out (URLError, TimeoutError), or answering nonsense.
-        raise EndpointFailed(type(error).__name__) from None
+    except (OSError, http.client.HTTPException, ValueError):
+        # Unresolved, unreachable, timed out, or answering nonsense.
+        raise EndpointFailed("unreachable") from None
+    if 200 <= status < 300:
+        outbox.done(sessions, [claim.id])
+        return 1
+    if not 400 <= status < 500 or status in (408, 429):
+        raise EndpointFailed("not taken")
+    log.warning("webhook %s refused delivery %s", *_ids(claim))
     outbox.done(sessions, [claim.id])
-    return 1
+    return 0
+
+
+def _ids(claim: outbox.Claim) -> tuple[int | None, int]:
+    return claim.webhook_id, claim.id
 
 
 def _hold_endpoint(
