@@ -129,5 +129,6 @@ def test_a_petition_without_a_goal_is_described_as_the_document_says(client, app
     assert count["goal"] is None
     document = client.get("/api/openapi.json").json
     answer = document["paths"]["/api/v1/petitions/{slug}/count"]["get"]["responses"]["200"]
-    goal = answer["content"]["application/json"]["schema"]["properties"]["goal"]
-    assert "null" in goal["type"]
+    reference = answer["content"]["application/json"]["schema"]["$ref"]
+    schema = document["components"]["schemas"][reference.rpartition("/")[2]]
+    assert "null" in schema["properties"]["goal"]["type"]

@@ -21,11 +21,15 @@ from undersign.organisers import audit, paper
 from undersign.organisers.auth import Rights
 from undersign.signers import thanks
 
-SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
+# "\-", not a bare "-": /admin/ puts this very text in an input's `pattern`, which browsers
+# compile with the v flag, where a bare "-" in a class is an error (and the field goes unchecked).
+SLUG = re.compile(r"[a-z0-9][a-z0-9\-]{0,79}")
 # Each text's longest length; only the body may hold line breaks (a title goes
 # into an email's Subject header, where a line break cannot be).
 TEXT_LIMITS = {"title": 200, "summary": 1000, "target": 300, "body": 100_000}
 TEXT_FIELDS = tuple(TEXT_LIMITS)
+# Who speaks for the petition, as its privacy notice and hand-over list name them.
+ORGANISER_LIMITS = {"organiser_name": 120, "organiser_contact": 200}
 
 
 class PetitionNotFound(LookupError):
@@ -210,7 +214,7 @@ def _check_policy(policy: dict[str, Any]) -> None:
             policy["seal_key"] = sealing.check_public(policy["seal_key"])
         except sealing.BadKey as error:
             raise InvalidPetition(str(error)) from None
-    for name, most in (("organiser_name", 120), ("organiser_contact", 200)):
+    for name, most in ORGANISER_LIMITS.items():
         value = policy.get(name)
         if value is not None:
             _check_text(name.replace("_", " "), value, most, multiline=False)
@@ -255,21 +259,17 @@ def describe(petition: Petition, locale: str, signature_count: int) -> dict[str,
     }
 
 
-def wall(session: Session, petition: Petition, page: int, per_page: int) -> dict[str, Any]:
-    """Return one page of the public wall: first name, place and approved comment only.
+def wall(
+    session: Session, petition: Petition, offset: int, limit: int
+) -> tuple[list[dict[str, Any]], bool]:
+    """Return `limit` entries of the public wall from `offset`, and whether more follow.
 
-    A sealed petition's entries come from what each public signer chose to
-    publish (Signature.shown), since everything else of theirs is sealed.
+    An entry is a first name, place and approved comment only. A sealed petition's
+    entries come from what each public signer chose to publish (Signature.shown),
+    since everything else of theirs is sealed.
     """
-    rows = session.scalars(
-        Signature.wall(petition).offset((page - 1) * per_page).limit(per_page + 1)
-    ).all()
-    return {
-        "signatures": [_wall_entry(s) for s in rows[:per_page]],
-        "page": page,
-        "per_page": per_page,
-        "has_more": len(rows) > per_page,
-    }
+    rows = session.scalars(Signature.wall(petition).offset(offset).limit(limit + 1)).all()
+    return [_wall_entry(s) for s in rows[:limit]], len(rows) > limit
 
 
 def _wall_entry(signature: Signature) -> dict[str, Any]:

@@ -5,39 +5,27 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import pycountry
 from email_validator import EmailNotValidError, validate_email
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema
+from pydantic_core import ErrorDetails
 
 from undersign.core.i18n import LOCALES, plural
 
 # A partner's code: on signatures (`source`), partners, partner tokens and embed links.
-PARTNER_CODE = re.compile(r"[a-z0-9-]{1,40}")
+# "\-" for /admin/'s `pattern` attribute, as campaigns.petitions.SLUG says.
+PARTNER_CODE = re.compile(r"[a-z0-9\-]{1,40}")
 TRUE_WORDS = frozenset({"true", "1", "on", "yes"})
 FALSE_WORDS = frozenset({"false", "0", "off", "no", ""})
 # Joiners are format characters that Persian, Indic scripts and emoji need.
 ALLOWED_FORMAT = frozenset({"\u200c", "\u200d"})
 # The sign form's limits, handed to the OpenAPI document, the templates and the widget.
 MAX_LENGTH = {"name": 120, "email": 254, "postcode": 16, "city": 80, "comment": 1000}
-
-
-@dataclass(frozen=True)
-class SignatureInput:
-    name: str
-    email: str
-    country: str
-    postcode: str | None = None
-    city: str | None = None
-    comment: str | None = None
-    public: bool = False
-    contact_consent: bool = False
-    # May the list handed to the addressee name this signer; None: the petition's default.
-    named: bool | None = None
-    source: str | None = None
-    locale: str = "en"
-    is_bot: bool = False
+# The largest number an INTEGER column holds (PostgreSQL's, and the ids' range): a goal or
+# an id beyond it is the client's mistake (422), not a failed statement.
+LARGEST_INTEGER = 2**31 - 1
 
 
 class InvalidFields(Exception):
@@ -50,31 +38,19 @@ class InvalidFields(Exception):
 
 def parse_signature(data: Mapping[str, Any], default_locale: str = "en") -> SignatureInput:
     """Check a sign request and return it clean, or raise InvalidFields naming each problem."""
-    errors: dict[str, str] = {}
+    # Read with .get: a form's MultiDict gives a field's first value, as a JSON object its only.
+    given = {name: data.get(name) for name in (*SignatureInput.model_fields, "website")}
+    try:
+        return SignatureInput.model_validate(given, context={"default_locale": default_locale})
+    except ValidationError as invalid:
+        raise InvalidFields(
+            {str(error["loc"][0]): _problem(error) for error in invalid.errors()}
+        ) from None
 
-    def field(name: str, check: Any, *args: Any) -> Any:
-        try:
-            return check(data.get(name), *args)
-        except ValueError as problem:
-            errors[name] = str(problem)
-            return None
 
-    values = {
-        "name": field("name", _text, 1, MAX_LENGTH["name"], False),
-        "email": field("email", _email),
-        "country": field("country", _country),
-        "postcode": field("postcode", _optional_text, MAX_LENGTH["postcode"], False),
-        "city": field("city", _optional_text, MAX_LENGTH["city"], False),
-        "comment": field("comment", _optional_text, MAX_LENGTH["comment"], True),
-        "public": field("public", _boolean),
-        "contact_consent": field("contact_consent", _boolean),
-        "named": field("named", _choice),
-        "source": field("source", _source),
-        "locale": field("locale", _locale, default_locale),
-    }
-    if errors:
-        raise InvalidFields(errors)
-    return SignatureInput(**values, is_bot=bool(data.get("website")))
+def _problem(error: ErrorDetails) -> str:
+    """Return the problem code a check raised (a key of the locales' `errors` texts)."""
+    return str(error.get("ctx", {}).get("error", "required"))
 
 
 def explain(problems: Mapping[str, str], texts: Mapping[str, Any], locale: str) -> dict[str, str]:
@@ -171,3 +147,67 @@ def _locale(value: Any, default: str) -> str:
     if text not in LOCALES:
         raise ValueError("invalid_locale")
     return text
+
+
+def _read(check: Any, *args: Any) -> BeforeValidator:
+    """Check a field with `check(value, *args)`, which raises ValueError(problem code)."""
+    return BeforeValidator(lambda value: check(value, *args))
+
+
+def _most(field: str) -> Any:
+    return Field(max_length=MAX_LENGTH[field])
+
+
+class SignatureInput(BaseModel):
+    """A signature: JSON, or a form's fields (where a yes or no may be a word: "on", "no")."""
+
+    # The checks are the functions above, so a refusal is a problem code that each locale's
+    # `errors` texts explain; the declared types describe the request in the OpenAPI document.
+
+    model_config = ConfigDict(frozen=True, validate_by_name=True)
+
+    name: Annotated[
+        str, Field(min_length=1), _most("name"), _read(_text, 1, MAX_LENGTH["name"], False)
+    ]
+    email: Annotated[
+        str,
+        Field(json_schema_extra={"format": "email", "maxLength": MAX_LENGTH["email"]}),
+        _read(_email),
+    ]
+    country: Annotated[str, Field(pattern="^[A-Z]{2}$"), _read(_country)]
+    postcode: Annotated[
+        Annotated[str, _most("postcode")] | None,
+        _read(_optional_text, MAX_LENGTH["postcode"], False),
+    ] = None
+    city: Annotated[
+        Annotated[str, _most("city")] | None, _read(_optional_text, MAX_LENGTH["city"], False)
+    ] = None
+    comment: Annotated[
+        Annotated[str, _most("comment")] | None,
+        _read(_optional_text, MAX_LENGTH["comment"], True),
+    ] = None
+    public: Annotated[bool, _read(_boolean)] = False
+    contact_consent: Annotated[bool, _read(_boolean)] = False
+    # May the list handed to the addressee name this signer; None: the petition's default.
+    named: Annotated[
+        bool | None,
+        _read(_choice),
+        Field(
+            description="May the list handed to the addressee carry my name and city; absent: "
+            "the petition's `named_default`. Either way the signature counts."
+        ),
+    ] = None
+    source: Annotated[
+        Annotated[str, Field(pattern=f"^{PARTNER_CODE.pattern}$")] | None, _read(_source)
+    ] = None
+    locale: Annotated[
+        str,
+        BeforeValidator(lambda value, info: _locale(value, info.context["default_locale"])),
+        Field(json_schema_extra={"enum": list(LOCALES)}),
+    ] = "en"
+    # The honeypot: a person leaves it empty, a bot that fills every field does not.
+    is_bot: Annotated[
+        bool,
+        BeforeValidator(bool),
+        WithJsonSchema({"type": "string", "description": "Honeypot: leave empty."}),
+    ] = Field(False, validation_alias="website")

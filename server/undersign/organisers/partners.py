@@ -16,6 +16,9 @@ from undersign.organisers import audit
 from undersign.organisers.auth import Rights
 from undersign.signers import thanks
 
+# A partner's name as organisers and its embed snippets show it.
+NAME_MOST = 120
+
 
 class InvalidPartner(ValueError):
     pass
@@ -96,8 +99,8 @@ def update(
 
 def _name(name: str) -> str:
     name = name.strip()
-    if not 1 <= len(name) <= 120:
-        raise InvalidPartner("the name must be 1-120 characters")
+    if not 1 <= len(name) <= NAME_MOST:
+        raise InvalidPartner(f"the name must be 1-{NAME_MOST} characters")
     return name
 
 

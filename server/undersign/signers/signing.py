@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 from urllib.parse import urlsplit
@@ -113,7 +113,7 @@ def sign(
         if data.is_bot:
             return
     if not _may_claim(connection, data.source, client.origin, settings.base_url):
-        data = replace(data, source=None)  # counted, but as no partner's
+        data = data.model_copy(update={"source": None})  # counted, but as no partner's
     identity_key = settings.identity_key
     ip_key = identity.address_key(identity_key, client.ip) if client.ip else None
     values = {

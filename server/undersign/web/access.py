@@ -7,9 +7,11 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import Blueprint, Response, g, jsonify, request
+from pydantic import BaseModel
 
 from undersign.core.db import get_session
 from undersign.organisers import auth
+from undersign.web.api.contract import described
 from undersign.web.errors import APIError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -79,16 +81,26 @@ def organisers_only(view: F) -> F:
     return checked  # type: ignore[return-value]
 
 
-def source_filter() -> str | None:
-    """Return the `source` filter of the query; a partner token may ask only for its own."""
-    source = request.args.get("source") or None
+def source_filter(source: str | None) -> str | None:
+    """Return the query's `source` filter; a partner token may ask only for its own."""
+    source = source or None
     partner = rights().partner
     if partner is not None and source not in (None, partner):
         raise APIError(403, "forbidden", "This token sees only its own partner's signatures.")
     return source
 
 
+class Me(BaseModel):
+    name: str
+    partner: str | None
+
+
 @bp.get("/me")
+@described(
+    "Who this token is",
+    (200, "Name and partner", Me),
+    {403: "Asked for another partner's signatures."},
+)
 def me() -> Response:
     who = rights()
     return jsonify(name=who.name, partner=who.partner)

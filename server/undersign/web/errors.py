@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, jsonify, make_response, request
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -65,6 +66,19 @@ class APIError(Exception):
     ) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.fields = status, code, message, fields
+
+
+class Problem(BaseModel):
+    code: str
+    message: str
+    # Each wrong field or parameter with what is wrong with it, in the client's words.
+    fields: dict[str, str] = Field(default_factory=dict)
+
+
+class Error(BaseModel):
+    """Every answer other than success, as json_error writes it."""
+
+    error: Problem
 
 
 def json_error(

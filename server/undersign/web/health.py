@@ -5,10 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, Flask, Response, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from prometheus_client import CONTENT_TYPE_LATEST
+from pydantic import BaseModel, Field
 
 from undersign.core import metrics
 from undersign.core.cache import RedisCache, get_cache
 from undersign.core.db import database
+from undersign.web.api.contract import described
 from undersign.web.errors import RETRY_AFTER_SECONDS
 from undersign.web.request_log import route
 
@@ -29,12 +31,23 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
 
 
+class Health(BaseModel):
+    status: str
+    checks: dict[str, str] = Field(default_factory=dict)
+
+
 @bp.get("/healthz")
+@described("Liveness", (200, "Alive", Health))
 def healthz() -> ResponseReturnValue:
     return jsonify(status="ok")
 
 
 @bp.get("/readyz")
+@described(
+    "Readiness: the database, and Redis when configured",
+    (200, "Ready", Health),
+    {503: "A dependency is unavailable."},
+)
 def readyz() -> ResponseReturnValue:
     """Ready when the database answers; Redis away only degrades the service.
 

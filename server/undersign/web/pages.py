@@ -25,12 +25,16 @@ from undersign.core.validation import (
     MAX_LENGTH,
     PARTNER_CODE,
     InvalidFields,
+    SignatureInput,
     explain,
     parse_signature,
 )
 from undersign.organisers import mailings
 from undersign.signers import notice, signing, thanks
 from undersign.web import assets, params
+from undersign.web.api.contract import described
+from undersign.web.api.fields import Language, Paging
+from undersign.web.api.openapi import for_browsers
 from undersign.web.errors import REFUSALS
 from undersign.web.limits import limiter, sign_limit, token_limit
 
@@ -53,6 +57,8 @@ def render(template: str, locale: str, status: int = 200, **context: Any) -> Res
             t=i18n.messages(locale),
             locale=locale,
             locales=LOCALES,
+            languages=i18n.LANGUAGES,
+            locale_with_region=i18n.locale_with_region(locale),
             limits=MAX_LENGTH,
             count_text=partial(i18n.count_text, locale),
             plural=partial(i18n.plural, locale),
@@ -109,9 +115,11 @@ def _wall_stats_and_sharing(petition: Petition, locale: str) -> dict[str, Any]:
     names = dict(countries(locale))
     base_url = settings().base_url
     page_url = f"{base_url}/p/{petition.slug}"
+    paging = Paging(page=page_number, per_page=WALL_PAGE_SIZE)
+    entries, more = petitions.wall(session, petition, paging.offset, paging.per_page)
     return {
         "page_url": page_url,
-        "wall": petitions.wall(session, petition, page_number, WALL_PAGE_SIZE),
+        "wall": paging.answer("signatures", entries, has_more=more),
         "country_names": names,
         "bars": charts.country_bars(stats["by_country"], names, t["stats"]["other_countries"]),
         "growth": charts.growth(stats["by_day"]),
@@ -203,8 +211,31 @@ def privacy_notice(slug: str) -> ResponseReturnValue:
     )
 
 
+def _pages_only(described: dict[str, Any]) -> None:
+    """Describe the form's post: a form body, every answer a page (the door's 400 aside)."""
+    content = described["requestBody"]["content"]
+    content["application/x-www-form-urlencoded"] = content.pop("application/json")
+    for code, answered in described["responses"].items():
+        if code != "400":
+            answered["content"] = {"text/html": {"schema": {"type": "string"}}}
+    for_browsers(described)
+
+
 @bp.post("/p/<slug>")
 @limiter.shared_limit(sign_limit, scope="sign")
+@described(
+    "Sign with the plain form; answered with the thank-you page, or the form and its errors",
+    (202, "Pending verification (the thank-you page)", str),
+    {
+        404: "No such petition.",
+        409: "The petition is closed (the form, saying so).",
+        422: "Invalid fields (the form, each error beside its field).",
+    },
+    body=SignatureInput,
+    query=Language,
+    reads=False,  # the form's fields are read as the JSON route's (core.validation)
+    adjust=_pages_only,
+)
 def sign_page(slug: str) -> ResponseReturnValue:
     """Take a signature from the no-JavaScript form; answer with the thank-you page or the form."""
     form = request.form

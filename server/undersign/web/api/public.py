@@ -2,27 +2,140 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, request, url_for
 from flask.typing import ResponseReturnValue
+from pydantic import BaseModel, Field
 
 from undersign.campaigns import counting, petitions
 from undersign.core import i18n, tokens
 from undersign.core.cache import get_cache
 from undersign.core.config import settings
 from undersign.core.db import get_session
-from undersign.core.validation import InvalidFields, explain, parse_signature
+from undersign.core.models import WallMode
+from undersign.core.validation import InvalidFields, SignatureInput, explain, parse_signature
 from undersign.signers import signing
 from undersign.web import params, polls
 from undersign.web.access import bearer_rights
+from undersign.web.api.contract import described
+from undersign.web.api.fields import Language, Number, Paging, Request, refuse
+from undersign.web.api.openapi import for_browsers
 from undersign.web.errors import FORM_TYPES, APIError
 from undersign.web.headers import OPEN_TO_ALL, PREFLIGHT
 from undersign.web.limits import limiter, sign_limit, token_limit
 
 bp = Blueprint("public_api", __name__, url_prefix="/api/v1")
 
-MAX_PER_PAGE = 100
+WALL_PER_PAGE, WALL_MOST = 20, 100
+MAX_TOKEN = 500
+NO_PETITION = {404: "No such petition."}
+
+
+class Petition(BaseModel):
+    slug: str
+    title: str
+    summary: str
+    body: Annotated[str, Field(description="The full text, in Markdown (CommonMark).")]
+    body_html: Annotated[
+        str,
+        Field(
+            description="The body rendered to HTML and sanitised, as the petition page shows it: "
+            "headings from h2, paragraphs, lists, quotes, code, emphasis and links (http, https, "
+            'mailto; with target="_blank" and rel="nofollow noopener noreferrer"); no raw HTML, '
+            "pictures, scripts, styles or event attributes."
+        ),
+    ]
+    target: str
+    goal: int | None
+    signature_count: int
+    status: Annotated[
+        Literal["open", "closed"],
+        Field(description="closed once an organiser closed it or its closing time passed"),
+    ]
+    closes_at: Annotated[str | None, Field(json_schema_extra={"format": "date-time"})]
+    closes_on: Annotated[
+        str | None, Field(description="The closing date (UTC) in words, in the answer's language.")
+    ]
+    locales: list[str]
+    named_default: Annotated[
+        bool,
+        Field(
+            description="Whether the form's box to show one's name to the addressee starts ticked."
+        ),
+    ]
+    wall_mode: Annotated[
+        WallMode,
+        Field(
+            description="When a signer who chose the public wall appears there: approve, once an "
+            "organiser approved the entry; show, at once, until an organiser hides it. A form "
+            "says which, next to its box."
+        ),
+    ]
+
+
+class Count(BaseModel):
+    slug: str
+    signature_count: int
+    goal: int | None
+
+
+class WallQuery(Paging):
+    per_page: Annotated[int, Number(1, WALL_MOST)] = WALL_PER_PAGE
+
+
+class WallEntry(BaseModel):
+    first_name: str
+    country: str
+    city: str | None
+    comment: str | None
+    signed_at: Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+
+
+class WallPage(BaseModel):
+    signatures: list[WallEntry]
+    page: int
+    per_page: int
+    has_more: bool
+
+
+class Day(BaseModel):
+    date: str
+    count: int
+
+
+class Stats(BaseModel):
+    by_country: dict[str, int]
+    by_day: list[Day]
+    # With an organiser's or partner's token only.
+    by_source: dict[str, int] = Field(default_factory=dict)
+    paper: int = 0
+
+
+class Pending(BaseModel):
+    status: Literal["pending"]
+    message: str
+
+
+class Token(Request):
+    """The token of an email link's action."""
+
+    token: Annotated[
+        str,
+        Field(min_length=1, max_length=MAX_TOKEN),
+        refuse("is required", summary="A token is required."),
+    ]
+
+
+class Verified(BaseModel):
+    status: Literal["verified"]
+    petition: str
+    signature_count: int
+
+
+class Withdrawn(BaseModel):
+    status: Literal["withdrawn"]
+    petition: str
 
 
 @bp.after_request
@@ -34,6 +147,7 @@ def _open_to_every_origin(response: Response) -> Response:
 
 
 def _locale(*explicit: str | None) -> str:
+    """Choose the answer's language: what the request names, then ?lang=, then Accept-Language."""
     return i18n.negotiate([*explicit, request.args.get("lang")], request.accept_languages.values())
 
 
@@ -42,13 +156,24 @@ def _count(slug: str) -> dict[str, Any] | None:
 
 
 @bp.get("/petitions/<slug>")
-def petition(slug: str) -> Response:
+@described(
+    "A petition in the requested language",
+    (200, "The petition", Petition),
+    NO_PETITION,
+    query=Language,
+)
+def petition(slug: str, query: Language) -> Response:
     found = petitions.find(get_session(), slug)
     count = _count(slug) or {"signature_count": 0}
-    return jsonify(petitions.describe(found, _locale(), count["signature_count"]))
+    return jsonify(petitions.describe(found, _locale(query.lang), count["signature_count"]))
 
 
 @bp.get("/petitions/<slug>/count")
+@described(
+    "The verified count (cacheable for a few seconds, with an ETag)",
+    (200, "The count", Count),
+    {304: "Not modified since the ETag sent.", **NO_PETITION},
+)
 def count(slug: str) -> ResponseReturnValue:
     """Answer the widgets' poll: the cached JSON text as it is; no session unless it is cold."""
     ttl = settings().count_cache_seconds
@@ -67,13 +192,26 @@ def count(slug: str) -> ResponseReturnValue:
 
 
 @bp.get("/petitions/<slug>/signatures")
-def wall(slug: str) -> Response:
-    page, per_page = params.paging(20, MAX_PER_PAGE)
+@described(
+    "The public wall: verified signers who chose to be shown, newest first",
+    (200, "One page of the wall", WallPage),
+    {**NO_PETITION, 422: "A paging parameter out of range."},
+    query=WallQuery,
+)
+def wall(slug: str, query: WallQuery) -> Response:
     found = petitions.find(get_session(), slug)
-    return jsonify(petitions.wall(get_session(), found, page, per_page))
+    entries, more = petitions.wall(get_session(), found, query.offset, query.per_page)
+    return jsonify(query.answer("signatures", entries, has_more=more))
 
 
 @bp.get("/petitions/<slug>/stats")
+@described(
+    "Counted signatures by country and by day; by source with an organiser's or partner's "
+    "token (a partner's: its own)",
+    (200, "Aggregates", Stats),
+    {401: "A token was sent, and it is wrong or revoked.", **NO_PETITION},
+    security=[{}, {"organiserToken": []}],  # anyone; more with a token
+)
 def stats(slug: str) -> Response:
     """Counted signatures by country and day; by source too with an organiser's or partner's."""
     session = get_session()
@@ -85,8 +223,33 @@ def stats(slug: str) -> Response:
     return current_app.response_class(cached, mimetype="application/json")
 
 
+def _forms_too(described: dict[str, Any]) -> None:
+    """Describe what the JSON route does with a plain form post: sends it on, or a page."""
+    content = described["requestBody"]["content"]
+    content[FORM_TYPES[0]] = content["application/json"]
+    described["responses"]["307"] = {
+        "description": "A plain form post, from a page cached before: post it again to /p/{slug}.",
+        "content": {"text/html": {"schema": {"type": "string"}}},
+        "headers": {"Location": {"schema": {"type": "string"}}},
+    }
+    for_browsers(described, "404", "413", "429")
+
+
 @bp.post("/petitions/<slug>/signatures")
 @limiter.shared_limit(sign_limit, scope="sign")
+@described(
+    "Sign with JSON (a plain form post is sent on to POST /p/{slug})",
+    (202, "Pending verification, whether or not the address signed before", Pending),
+    {
+        **NO_PETITION,
+        409: "The petition is closed.",
+        415: "Neither JSON nor a form.",
+        422: "Invalid fields; `fields` says which.",
+    },
+    body=SignatureInput,
+    reads=False,  # read as the no-JavaScript form's is (core.validation), then localised
+    adjust=_forms_too,
+)
 def sign(slug: str) -> ResponseReturnValue:
     """Take a signature as JSON."""
     if request.mimetype in FORM_TYPES:
@@ -111,10 +274,21 @@ def sign(slug: str) -> ResponseReturnValue:
 
 @bp.post("/signatures/verify")
 @limiter.limit(token_limit)
-def verify() -> Response:
-    token = params.token(params.json_object())
+@described(
+    "Confirm a signature with the token from its email (idempotent)",
+    (200, "Verified", Verified),
+    {
+        400: "Not a valid token, or not JSON.",
+        409: "The signature was withdrawn.",
+        410: "The token has expired.",
+        415: "Not JSON.",
+        422: "No token given.",
+    },
+    body=Token,
+)
+def verify(body: Token) -> Response:
     try:
-        result = signing.verify(get_session(), get_cache(), token, settings().signing_keys)
+        result = signing.verify(get_session(), get_cache(), body.token, settings().signing_keys)
     except signing.SignatureWithdrawn:
         raise APIError(409, "withdrawn", "This signature was withdrawn.") from None
     except tokens.ExpiredToken:
@@ -128,10 +302,20 @@ def verify() -> Response:
 
 @bp.post("/signatures/withdraw")
 @limiter.limit(token_limit)
-def withdraw() -> Response:
-    token = params.token(params.json_object())
+@described(
+    "Withdraw a signature and erase its personal data (idempotent)",
+    (200, "Withdrawn", Withdrawn),
+    {
+        400: "Not a valid token, or not JSON.",
+        410: "The token has expired.",
+        415: "Not JSON.",
+        422: "No token given.",
+    },
+    body=Token,
+)
+def withdraw(body: Token) -> Response:
     try:
-        result = signing.withdraw(get_session(), get_cache(), token, settings().signing_keys)
+        result = signing.withdraw(get_session(), get_cache(), body.token, settings().signing_keys)
     except tokens.ExpiredToken:
         raise APIError(410, "expired_token", "This link has expired.") from None
     except tokens.InvalidToken:

@@ -4,32 +4,63 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from flask import Blueprint, Response, request, stream_template, stream_with_context
+from flask import Blueprint, Response, stream_template, stream_with_context
+from pydantic import Field
 
 from undersign.core import i18n, markup, sealing
 from undersign.core.db import database, get_session
 from undersign.core.models import SignatureStatus
 from undersign.organisers import export
-from undersign.web import params
 from undersign.web.access import organisers_only, rights, source_filter
+from undersign.web.api.contract import described
+from undersign.web.api.fields import Moment, OneOf, Request
 
 bp = Blueprint("admin_exports", __name__)
 
 
+class Export(Request):
+    format: Annotated[str, OneOf(export.FORMATS)] = "csv"
+    bom: Annotated[
+        str,
+        OneOf(("0", "1")),
+        Field(description="1: start the CSV with a byte-order mark, for Excel."),
+    ] = "0"
+    lang: Annotated[
+        str | None,
+        OneOf(i18n.LOCALES),
+        Field(description="The language of `country_name` (default: the petition's)."),
+    ] = None
+    status: Annotated[str, OneOf(export.STATUSES)] = SignatureStatus.VERIFIED
+    source: Annotated[str | None, Field(description="A partner's code: what it collected.")] = None
+    since: Annotated[datetime | None, Moment()] = None
+    until: Annotated[datetime | None, Moment(until=True)] = None
+
+
 @bp.get("/petitions/<slug>/export")
-def export_signatures(slug: str) -> Response:
-    layout = export.Layout(
-        fmt=params.choice("format", export.FORMATS, "csv"),
-        bom=params.choice("bom", ("0", "1"), "0") == "1",
-        locale=params.choice("lang", i18n.LOCALES, "") if request.args.get("lang") else None,
-    )
+@described(
+    "Stream the signatures as CSV, XLSX or JSONL from one consistent read",
+    (200, "The export", str),
+    {
+        403: "Asked for another partner's signatures.",
+        404: "No such petition.",
+        422: "A bad filter.",
+    },
+    query=Export,
+    files=tuple(export.MEDIA_TYPES.values()),
+    description="Online signatures, then those typed in from paper (`channel`: online or paper; "
+    "organisers only). CSV and XLSX write yes/no, times in UTC to the second and "
+    "`country_name` beside `country`; JSONL keeps true/false. CSV prefixes `'` to a cell "
+    "starting with =, +, -, @, TAB or CR; XLSX writes every text as text, never as a formula.",
+)
+def export_signatures(slug: str, query: Export) -> Response:
+    layout = export.Layout(fmt=query.format, bom=query.bom == "1", locale=query.lang)
     filters = export.Filters(
-        status=params.choice("status", export.STATUSES, SignatureStatus.VERIFIED),
-        source=source_filter(),
-        since=params.query_moment("since"),
-        until=params.query_moment("until", until=True),
+        status=query.status,
+        source=source_filter(query.source),
+        since=query.since,
+        until=query.until,
     )
     snapshot = export.open_snapshot(
         database().sessions, get_session(), slug, filters, rights(), "export", format=layout.fmt
@@ -48,6 +79,15 @@ def export_signatures(slug: str) -> Response:
 
 @bp.get("/petitions/<slug>/handover")
 @organisers_only
+@described(
+    "The printable list, in the petition's language (HTML)",
+    (200, "The page", str),
+    {404: "No such petition."},
+    files=("text/html",),
+    description="The addressee, the text and the total first; then the signers who agreed to be "
+    "named (online, and typed in from paper when the list said so), numbered; then how many "
+    "others signed, per country (paper counts included).",
+)
 def handover(slug: str) -> Response:
     """The printable list for the addressee, in the petition's language.
 

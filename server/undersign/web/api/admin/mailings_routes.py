@@ -2,37 +2,92 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from flask import Blueprint, Response, jsonify
+from pydantic import BaseModel, Field
 
 from undersign.campaigns import petitions
 from undersign.core import markup
 from undersign.core.db import get_session
 from undersign.core.models import Petition
 from undersign.organisers import mailings
-from undersign.organisers.mailings import Draft, InvalidMailing
+from undersign.organisers.mailings import BODY_MOST, SUBJECT_MOST, Draft, InvalidMailing
 from undersign.web import params
 from undersign.web.access import rights
+from undersign.web.api.contract import described
+from undersign.web.api.fields import DescribedAs, Locale, Request
 
 bp = Blueprint("admin_mailings", __name__)
 
 
-def _draft(petition: Petition, body: dict[str, Any]) -> Draft:
+def _per_language(most: int) -> DescribedAs:
+    return DescribedAs(dict[Locale, Annotated[str, Field(min_length=1, max_length=most)]])
+
+
+class Update(Request):
+    """An update: per language a subject and a Markdown body."""
+
+    # mailings.check_draft checks them against the petition's languages, in its own words.
+
+    subject: Annotated[
+        Any,
+        _per_language(SUBJECT_MOST),
+        Field(description="One line per language; the default language is required."),
+    ] = None
+    body: Annotated[
+        Any,
+        _per_language(BODY_MOST),
+        Field(description="Markdown per language, in the same languages as the subject."),
+    ] = None
+    test_to: Annotated[
+        Any,
+        DescribedAs(str | None),
+        Field(
+            description="Send only to this address, once in each language written: a test.",
+            json_schema_extra={"format": "email"},
+        ),
+    ] = None
+
+
+class Preview(BaseModel):
+    preview: dict[str, dict[str, str]]
+
+
+class Updates(BaseModel):
+    updates: list[dict[str, Any]]
+
+
+PARTNERS_TOO = {403: "Asked for another partner's signatures."}
+
+
+def _draft(petition: Petition, body: Update) -> Draft:
     try:
-        return mailings.check_draft(petition, body.get("subject"), body.get("body"))
+        return mailings.check_draft(petition, body.subject, body.body)
     except InvalidMailing as problem:
         raise params.invalid(problem.field, str(problem)) from None
 
 
 @bp.post("/petitions/<slug>/updates")
-def send_update(slug: str) -> tuple[Response, int]:
+@described(
+    "Email an update to verified signers who agreed to be contacted (a partner token: those "
+    "its site collected), each in their language; or a test to `test_to` alone",
+    (202, "Recorded; the mailer sends it (follow it with GET)", dict[str, Any]),
+    {
+        **PARTNERS_TOO,
+        404: "No such petition.",
+        422: "Invalid fields; or the petition is sealed (`petition`): its signers' addresses are "
+        "encrypted to the organisers' key, so the server cannot email them.",
+    },
+    body=Update,
+)
+def send_update(slug: str, body: Update) -> tuple[Response, int]:
     """Send an update to the petition's consenting signers (a partner's: its own), or a test."""
-    session, body = get_session(), params.json_object()
+    session = get_session()
     petition = petitions.find(session, slug)
     draft = _draft(petition, body)
     try:
-        test_to = mailings.check_address(body.get("test_to"))
+        test_to = mailings.check_address(body.test_to)
         mailing = mailings.send(session, petition, draft, by=rights(), test_to=test_to)
     except InvalidMailing as problem:
         raise params.invalid(problem.field, str(problem)) from None
@@ -40,6 +95,12 @@ def send_update(slug: str) -> tuple[Response, int]:
 
 
 @bp.get("/petitions/<slug>/updates")
+@described(
+    "Updates sent to supporters, newest first: recipients, sent, failed, waiting, skipped and "
+    "unsubscribed (a partner token: its own)",
+    (200, "Updates", Updates),
+    {**PARTNERS_TOO, 404: "No such petition."},
+)
 def list_updates(slug: str) -> Response:
     """The updates sent about a petition, newest first, with how far each has gone."""
     session = get_session()
@@ -50,10 +111,16 @@ def list_updates(slug: str) -> Response:
 
 
 @bp.post("/petitions/<slug>/updates/preview")
-def preview_update(slug: str) -> Response:
+@described(
+    "Render an update as signers will read it, per language (HTML and text); sends nothing",
+    (200, "The preview", Preview),
+    {**PARTNERS_TOO, 404: "No such petition.", 422: "Invalid fields."},
+    body=Update,
+)
+def preview_update(slug: str, body: Update) -> Response:
     """Show an update as signers will read it, language by language; nothing is sent."""
     petition = petitions.find(get_session(), slug)
-    draft = _draft(petition, params.json_object())
+    draft = _draft(petition, body)
     return jsonify(
         preview={
             locale: {

@@ -2,15 +2,44 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Any
+
 from flask import Blueprint, Response, jsonify, request
+from pydantic import Field
 
 from undersign.campaigns import images, petitions
 from undersign.core.db import get_session
 from undersign.web import params
 from undersign.web.access import organisers_only, rights
+from undersign.web.api.contract import described
+from undersign.web.api.fields import DescribedAs, Locale, Request
 from undersign.web.errors import APIError
 
 bp = Blueprint("admin_media", __name__)
+
+NO_PICTURE = {404: "No such petition, or it has no picture."}
+PICTURE = (200, "The picture's addresses, size and descriptions", dict[str, Any])
+
+
+class Descriptions(Request):
+    """The picture described for screen readers, per language."""
+
+    # images.describe_alt checks it, in its own words.
+
+    alt: Annotated[
+        Any, DescribedAs(dict[Locale, Annotated[str, Field(max_length=images.ALT_MOST)]])
+    ] = None
+
+
+def _the_picture_itself(described: dict[str, Any]) -> None:
+    """Describe PUT .../image: the body is the picture, not JSON."""
+    described["requestBody"] = {
+        "required": True,
+        "content": {
+            kind: {"schema": {"type": "string", "contentMediaType": kind}}
+            for kind in images.ACCEPTED_TYPES
+        },
+    }
 
 
 def _refused(problem: images.InvalidImage) -> APIError:
@@ -22,6 +51,7 @@ def _no_image() -> APIError:
 
 
 @bp.get("/petitions/<slug>/image")
+@described("The petition's picture: addresses, size, descriptions", PICTURE, NO_PICTURE)
 def get_image(slug: str) -> Response:
     session = get_session()
     try:
@@ -33,6 +63,18 @@ def get_image(slug: str) -> Response:
 
 @bp.put("/petitions/<slug>/image")
 @organisers_only
+@described(
+    "Upload the petition's picture (JPEG, PNG or WebP); it is re-encoded without metadata",
+    PICTURE,
+    {
+        400: "A body that could not be read.",
+        404: "No such petition.",
+        413: f"The picture is larger than {images.MAX_UPLOAD_BYTES // 2**20} MiB.",
+        415: "Not image/jpeg, image/png or image/webp.",
+        422: "Not a picture that can be read, more than 48 million pixels, or too small.",
+    },
+    adjust=_the_picture_itself,
+)
 def put_image(slug: str) -> Response:
     if request.mimetype not in images.ACCEPTED_TYPES:
         raise APIError(
@@ -52,11 +94,17 @@ def put_image(slug: str) -> Response:
 
 @bp.patch("/petitions/<slug>/image")
 @organisers_only
-def describe_image(slug: str) -> Response:
-    body, session = params.json_object(), get_session()
+@described(
+    "Describe the picture for screen readers, per language (alt text)",
+    PICTURE,
+    {**NO_PICTURE, 422: "A wrong description (fields.alt)."},
+    body=Descriptions,
+)
+def describe_image(slug: str, body: Descriptions) -> Response:
+    session = get_session()
     petition = petitions.find(session, slug)
     try:
-        row = images.describe_alt(session, petition, body.get("alt"), by=rights())
+        row = images.describe_alt(session, petition, body.alt, by=rights())
     except images.InvalidImage as problem:
         raise _refused(problem) from None
     except images.NoImage:
@@ -66,6 +114,11 @@ def describe_image(slug: str) -> Response:
 
 @bp.delete("/petitions/<slug>/image")
 @organisers_only
+@described(
+    "Remove the picture: previews show the generated card again",
+    (204, "Removed", None),
+    NO_PICTURE,
+)
 def delete_image(slug: str) -> tuple[str, int]:
     session = get_session()
     try:

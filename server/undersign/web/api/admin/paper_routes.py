@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from datetime import date
+from typing import Annotated, Any
 
 from flask import Blueprint, Response, jsonify
+from pydantic import BaseModel, Field
 
 from undersign.campaigns import petitions
 from undersign.core.cache import get_cache
@@ -13,22 +14,51 @@ from undersign.core.db import get_session
 from undersign.organisers import paper
 from undersign.web import params
 from undersign.web.access import organisers_only, rights
+from undersign.web.api.contract import described
+from undersign.web.api.fields import Read, Request, refuse
 from undersign.web.errors import APIError
 
 bp = Blueprint("admin_paper", __name__)
 
-T = TypeVar("T")
+NO_PETITION = {404: "No such petition."}
+Note = Annotated[
+    str | None, Read(paper.note), Field(json_schema_extra={"maxLength": paper.MAX_NOTE})
+]
 
 
-def _field(body: dict[str, Any], name: str, read: Callable[[Any], T]) -> T:
-    try:
-        return read(body.get(name))
-    except ValueError as problem:
-        raise params.invalid(name, f"{name} {problem}") from None
+class PaperCount(Request):
+    """A count from the sheets: how many signed in a country on a day."""
+
+    count: Annotated[int, Read(paper.number), Field(ge=1, le=paper.MAX_COUNT)]
+    country: Annotated[str, Read(paper.country), Field(description="ISO code (KZ) or a name")]
+    date: Annotated[date, Read(paper.day), Field(description="2026-11-28 or 28.11.2026")]
+    note: Note = None
+
+
+class TypedList(Request):
+    """A list typed in from the sheets, as CSV: name, city, country, date, named."""
+
+    csv: Annotated[
+        str,
+        Field(json_schema_extra={"maxLength": paper.MAX_CSV_CHARS}),
+        refuse("csv must be the list's text"),
+    ]
+    dry_run: Annotated[bool, refuse("dry_run must be true or false")] = True
+    note: Note = None
+
+
+class Batches(BaseModel):
+    batches: list[dict[str, Any]]
+    total: int
 
 
 @bp.get("/petitions/<slug>/paper")
 @organisers_only
+@described(
+    "Signatures collected on paper: every count and list added, newest first",
+    (200, "The batches, and their total", Batches),
+    NO_PETITION,
+)
 def list_paper(slug: str) -> Response:
     session = get_session()
     petition = petitions.find(session, slug)
@@ -37,66 +67,76 @@ def list_paper(slug: str) -> Response:
 
 @bp.post("/petitions/<slug>/paper")
 @organisers_only
-def add_count(slug: str) -> tuple[Response, int]:
+@described(
+    "Add a count from the sheets: how many signed in a country on a day",
+    (201, "The batch added", dict[str, Any]),
+    {**NO_PETITION, 422: "Invalid fields."},
+    body=PaperCount,
+)
+def add_count(slug: str, body: PaperCount) -> tuple[Response, int]:
     """Add a count from the sheets: {"count": 120, "country": "KZ", "date": "2026-11-28"}."""
-    body = params.json_object()
-    count = _field(body, "count", paper.number)
-    country = _field(body, "country", paper.country)
-    signed_on = _field(body, "date", paper.day)
-    note = _field(body, "note", paper.note)
     session = get_session()
     petition = petitions.find(session, slug)
     batch = paper.add_count(
         session,
         get_cache(),
         petition,
-        count=count,
-        country_code=country,
-        signed_on=signed_on,
-        note=note,
+        count=body.count,
+        country_code=body.country,
+        signed_on=body.date,
+        note=body.note,
         by=rights(),
     )
-    spread = {"by_country": {country: count}, "first": signed_on, "last": signed_on}
+    spread = {"by_country": {body.country: body.count}, "first": body.date, "last": body.date}
     return jsonify(paper.describe(batch, spread)), 201
 
 
 @bp.post("/petitions/<slug>/paper/import")
 @organisers_only
-def import_list(slug: str) -> Response | tuple[Response, int]:
+@described(
+    "Check a typed-in list (CSV: name, city, country, date, named); store it if clean",
+    (200, "A dry run: every error by line, what would be added", dict[str, Any]),
+    {
+        201: "Stored (dry_run false, no error).",
+        **NO_PETITION,
+        422: "The list cannot be read, or (dry_run false) has errors.",
+    },
+    body=TypedList,
+)
+def import_list(slug: str, body: TypedList) -> Response | tuple[Response, int]:
     """Check a typed-in list ({"csv": text, "note", "dry_run"}); store it only if it has no error.
 
     With `dry_run` (the default) nothing is stored: the answer shows every
     problem by line, what would be added per country, and the first rows.
     """
-    body = params.json_object()
-    text = body.get("csv")
-    if not isinstance(text, str):
-        raise params.invalid("csv", "csv must be the list's text")
-    dry_run = body.get("dry_run", True)
-    if not isinstance(dry_run, bool):
-        raise params.invalid("dry_run", "dry_run must be true or false")
-    note = _field(body, "note", paper.note)
     try:
-        found = paper.read_csv(text)
+        found = paper.read_csv(body.csv)
     except paper.InvalidPaper as problem:
         raise params.invalid(problem.field, str(problem)) from None
     session = get_session()
     petition = petitions.find(session, slug)
     preview = found.preview()
-    if dry_run:
+    if body.dry_run:
         return jsonify(dry_run=True, **preview)
     if found.problems:
         lines = len({problem.line for problem in found.problems})
         raise params.invalid("csv", f"{lines} lines have errors (see a dry run): nothing stored")
     if not found.entries:
         raise params.invalid("csv", "the list has no signers")
-    batch = paper.add_list(session, get_cache(), petition, found.entries, note=note, by=rights())
+    batch = paper.add_list(
+        session, get_cache(), petition, found.entries, note=body.note, by=rights()
+    )
     described = paper.describe(batch, found.spread())
     return jsonify(dry_run=False, batch=described, **preview), 201
 
 
 @bp.delete("/petitions/<slug>/paper/<row_id:batch_id>")
 @organisers_only
+@described(
+    "Remove a count or list added from paper (and its signatures from the count)",
+    (204, "Removed", None),
+    {404: "No such petition or batch."},
+)
 def remove(slug: str, batch_id: int) -> Response:
     session = get_session()
     petition = petitions.find(session, slug)

@@ -2,34 +2,48 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from flask import Blueprint, Response, jsonify, request
+from pydantic import BaseModel, Field
 
 from undersign.core.config import settings
 from undersign.core.db import get_session
 from undersign.core.models import Partner
+from undersign.core.validation import PARTNER_CODE
 from undersign.organisers import partners
-from undersign.signers import thanks
-from undersign.web import params
 from undersign.web.access import organisers_only, rights
+from undersign.web.api.contract import described
+from undersign.web.api.fields import Request, Text, ThanksURL, refuse
 
 bp = Blueprint("admin_partners", __name__)
 
 MAX_ORIGINS = 50
+Origins = Annotated[
+    list[str] | None,
+    Field(max_length=MAX_ORIGINS, description="Where its pages live, like https://example.org."),
+    refuse("allowed_origins must be a list of origins"),
+]
 
 
-def _origins(body: dict[str, Any]) -> list[str] | None:
-    origins = body.get("allowed_origins")
-    if origins is None:
-        return None
-    if (
-        not isinstance(origins, list)
-        or len(origins) > MAX_ORIGINS
-        or not all(isinstance(o, str) for o in origins)
-    ):
-        raise params.invalid("allowed_origins", "allowed_origins must be a list of origins")
-    return origins
+class PartnerChange(Request):
+    """What a PATCH may change; what it leaves out stays."""
+
+    name: Annotated[str, Text(partners.NAME_MOST)] | None = None
+    allowed_origins: Origins = None
+    thanks_url: ThanksURL = None
+
+
+class NewPartner(Request):
+    code: Annotated[
+        str, Text(40), Field(json_schema_extra={"pattern": f"^{PARTNER_CODE.pattern}$"})
+    ]
+    name: Annotated[str, Text(partners.NAME_MOST)]
+    allowed_origins: Origins = None
+
+
+class Partners(BaseModel):
+    partners: list[dict[str, Any]]
 
 
 def _describe(partner: Partner) -> dict[str, Any]:
@@ -39,43 +53,42 @@ def _describe(partner: Partner) -> dict[str, Any]:
 
 @bp.get("/partners")
 @organisers_only
+@described("Partners with their embed snippets", (200, "Partners", Partners))
 def list_partners() -> Response:
     return jsonify(partners=[_describe(p) for p in partners.listed(get_session())])
 
 
 @bp.post("/partners")
 @organisers_only
-def create_partner() -> tuple[Response, int]:
-    body = params.json_object()
-    code = params.text(body, "code", most=40) or ""
-    name = params.text(body, "name", most=120) or ""
-    created = partners.create(get_session(), code, name, _origins(body) or [], by=rights())
+@described(
+    "Add a partner: code, name, allowed origins",
+    (201, "Created", dict[str, Any]),
+    {422: "Invalid fields."},
+    body=NewPartner,
+)
+def create_partner(body: NewPartner) -> tuple[Response, int]:
+    origins = body.allowed_origins or []
+    created = partners.create(get_session(), body.code, body.name, origins, by=rights())
     return jsonify(_describe(created)), 201
 
 
 @bp.patch("/partners/<code>")
 @organisers_only
-def edit_partner(code: str) -> Response:
-    body = params.json_object()
+@described(
+    "Change a partner's name, allowed origins or thank-you page",
+    (200, "The partner", dict[str, Any]),
+    {404: "No such partner.", 422: "Invalid fields."},
+    body=PartnerChange,
+)
+def edit_partner(code: str, body: PartnerChange) -> Response:
+    # A thank-you page left out stays (None); given as null or "", it goes ("").
+    thanks_url = body.thanks_url or "" if "thanks_url" in body.model_fields_set else None
     changed = partners.update(
         get_session(),
         code,
         by=rights(),
-        name=params.text(body, "name", required=False, most=120),
-        allowed_origins=_origins(body),
-        thanks_url=_thanks_url(body),
+        name=body.name,
+        allowed_origins=body.allowed_origins,
+        thanks_url=thanks_url,
     )
     return jsonify(_describe(changed))
-
-
-def _thanks_url(body: dict[str, Any]) -> str | None:
-    """Read the partner's thank-you page: an https address, null for none, absent to keep."""
-    if "thanks_url" not in body:
-        return None
-    value = body["thanks_url"]
-    if value is not None and not isinstance(value, str):
-        raise params.invalid("thanks_url", "thanks_url must be an https:// address, or null")
-    try:
-        return thanks.check(value) or ""  # "": take it away
-    except thanks.InvalidThanksURL as problem:
-        raise params.invalid("thanks_url", str(problem)) from None

@@ -3,21 +3,36 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from flask import Blueprint, Response, jsonify
+from pydantic import BaseModel, Field, model_validator
 
 from undersign.campaigns import petitions
+from undersign.campaigns.petitions import ORGANISER_LIMITS, SLUG, TEXT_LIMITS
 from undersign.core.cache import get_cache
 from undersign.core.db import get_session
 from undersign.core.i18n import LOCALES
-from undersign.core.models import Petition
+from undersign.core.models import Petition, WallMode
+from undersign.core.validation import LARGEST_INTEGER
 from undersign.organisers import moderation
-from undersign.signers import thanks
-from undersign.web import params
 from undersign.web.access import organisers_only, rights
+from undersign.web.api.contract import described
+from undersign.web.api.fields import (
+    DescribedAs,
+    Locale,
+    Moment,
+    Request,
+    Text,
+    ThanksURL,
+    refuse,
+    refused,
+)
 
 bp = Blueprint("admin_petitions", __name__)
+
+NO_PETITION = {404: "No such petition."}
+PARTNERS_TOO = {403: "Asked for another partner's signatures."}
 
 
 def describe(petition: Petition, tally: dict[str, int] | None) -> dict[str, Any]:
@@ -42,66 +57,128 @@ def describe(petition: Petition, tally: dict[str, int] | None) -> dict[str, Any]
     }
 
 
+class OneLanguage(Request):
+    """A petition's texts in one language: title, summary and target in plain text; the body
+    in Markdown (CommonMark: headings, lists, links, emphasis; raw HTML and pictures are not
+    shown)."""
+
+    # Their lengths are checked by campaigns.petitions, against the same TEXT_LIMITS.
+
+    title: Annotated[str, Field(json_schema_extra={"maxLength": TEXT_LIMITS["title"]})] = ""
+    summary: Annotated[str, Field(json_schema_extra={"maxLength": TEXT_LIMITS["summary"]})] = ""
+    body: Annotated[str, Field(json_schema_extra={"maxLength": TEXT_LIMITS["body"]})] = ""
+    target: Annotated[str, Field(json_schema_extra={"maxLength": TEXT_LIMITS["target"]})] = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _only_texts(cls, body: dict[str, Any]) -> dict[str, Any]:
+        for name, value in body.items():  # in the body's order: the first mistake is named
+            if name not in TEXT_LIMITS:
+                use = ", ".join(TEXT_LIMITS)
+                raise refused(f"{name} is not a text: use {use}", field=name)
+            if not isinstance(value, str):
+                raise refused(f"{name} must be a string", field=name)
+        return body
+
+
+class PetitionFields(Request):
+    """What an organiser may set on a petition; a PATCH changes only what it names."""
+
+    texts: Annotated[
+        dict[str, dict[str, str]],
+        refuse('texts must look like {"en": {"title": "…", "summary": "…"}}'),
+        DescribedAs(dict[Locale, OneLanguage]),  # the languages and limits: petitions._check
+    ] = Field(None)  # type: ignore[arg-type]  # left out of a PATCH: kept; null: refused
+    goal: Annotated[
+        Annotated[int, Field(ge=1, le=LARGEST_INTEGER)] | None,
+        refuse("goal must be a positive whole number"),
+    ] = None
+    closes_at: Annotated[datetime | None, Moment()] = None
+    default_locale: Annotated[Any, DescribedAs(Locale)] = "en"  # checked by petitions._check
+    named_default: Annotated[bool, refuse("named_default must be true or false")] = False
+    wall_mode: Annotated[Any, DescribedAs(WallMode)] = WallMode.APPROVE  # and this too
+    organiser_name: Annotated[str, Text(ORGANISER_LIMITS["organiser_name"])] | None = None
+    organiser_contact: Annotated[str, Text(ORGANISER_LIMITS["organiser_contact"])] | None = None
+    # A Curve25519 public key, 32 bytes in base64 (`undersign keys generate`), which
+    # sealing.check_public checks in its words.
+    seal_key: Annotated[
+        str | None,
+        Field(json_schema_extra={"pattern": "^[A-Za-z0-9+/]{43}=$"}),
+        refuse("seal_key must be a public key in base64, or null"),
+    ] = None
+    thanks_url: ThanksURL = None
+
+    def merged(self, current: Petition | None) -> dict[str, Any]:
+        """Return every field: what this request names, the rest as `current` has it."""
+        fields = {name: getattr(self, name) for name in type(self).model_fields}
+        if current is not None:
+            fields |= {name: getattr(current, name) for name in fields}
+            fields |= {name: getattr(self, name) for name in self.model_fields_set}
+        return {name: fields[name] for name in PetitionFields.model_fields}
+
+
+class _Named(Request):
+    slug: Annotated[str, Text(80), Field(json_schema_extra={"pattern": f"^{SLUG.pattern}$"})]
+
+
+class NewPetition(PetitionFields, _Named):  # the slug first: it is checked first
+    texts: Annotated[
+        dict[str, dict[str, str]],
+        refuse('texts must look like {"en": {"title": "…", "summary": "…"}}'),
+        DescribedAs(dict[Locale, OneLanguage]),
+    ]
+
+
+class Counted(BaseModel):
+    """A petition as organisers see it, with its signatures counted by state."""
+
+    slug: str
+    title: str
+    texts: dict[str, dict[str, str]]
+    default_locale: str
+    goal: int | None
+    status: str
+    is_open: bool
+    closes_at: Annotated[str | None, Field(json_schema_extra={"format": "date-time"})]
+    created_at: Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+    counts: dict[str, int]
+    named_default: bool
+    wall_mode: str
+    organiser_name: str | None
+    organiser_contact: str | None
+    seal_key: str | None
+    thanks_url: str | None
+
+
+class Petitions(BaseModel):
+    petitions: list[Counted]
+
+
+class Dashboard(BaseModel):
+    petition: Counted
+    queues: dict[str, int]
+    by_country: dict[str, int]
+    by_day: list[dict[str, Any]]
+    by_source: dict[str, int] = Field(default_factory=dict)
+    paper: int = 0
+
+
+def _the_petition(slug: str, **_: str) -> Petition:
+    """Look the path's petition up: an unknown one is a 404 before any field is judged."""
+    return petitions.find(get_session(), slug)
+
+
 def _answer(petition: Petition) -> Response:
     tally = moderation.tallies(get_session(), rights()).get(petition.id)
     return jsonify(describe(petition, tally))
 
 
-def _fields(body: dict[str, Any], current: Petition | None) -> dict[str, Any]:
-    """Read a petition's editable fields; what a PATCH leaves out keeps its value."""
-    texts = body.get("texts", current.texts if current else None)
-    valid_texts = isinstance(texts, dict) and all(
-        isinstance(fields, dict) and all(isinstance(v, str) for v in fields.values())
-        for fields in texts.values()
-    )
-    if not valid_texts:
-        raise params.invalid("texts", 'texts must look like {"en": {"title": "…", "summary": "…"}}')
-    goal = body.get("goal", current.goal if current else None)
-    if goal is not None and (not isinstance(goal, int) or isinstance(goal, bool) or goal < 1):
-        raise params.invalid("goal", "goal must be a positive whole number")
-    if "closes_at" in body:
-        closes_at = params.body_moment(body, "closes_at")
-    else:
-        closes_at = current.closes_at if current else None
-    locale = body.get("default_locale", current.default_locale if current else "en")
-    fields = {"texts": texts, "goal": goal, "closes_at": closes_at, "default_locale": locale}
-    return fields | _policy(body, current)
-
-
-def _policy(body: dict[str, Any], current: Petition | None) -> dict[str, Any]:
-    """Read how the petition treats its signers; what a PATCH leaves out keeps its value."""
-    policy: dict[str, Any] = {}
-    named = body.get("named_default", current.named_default if current else False)
-    if not isinstance(named, bool):
-        raise params.invalid("named_default", "named_default must be true or false")
-    policy["named_default"] = named
-    policy["wall_mode"] = body.get("wall_mode", current.wall_mode if current else "approve")
-    for name in ("organiser_name", "organiser_contact"):
-        if name in body and body[name] is not None:
-            policy[name] = params.text(body, name, required=False, most=200)
-        elif name in body or current is None:
-            policy[name] = None
-    seal_key = body.get("seal_key", current.seal_key if current else None)
-    if seal_key is not None and not isinstance(seal_key, str):
-        raise params.invalid("seal_key", "seal_key must be a public key in base64, or null")
-    policy["seal_key"] = seal_key  # petitions checks it is a key
-    policy["thanks_url"] = _thanks_url(body, current)
-    return policy
-
-
-def _thanks_url(body: dict[str, Any], current: Petition | None) -> str | None:
-    """Read where signers go after confirming: an https address, or null for none."""
-    if "thanks_url" not in body:
-        return current.thanks_url if current else None
-    if body["thanks_url"] is not None and not isinstance(body["thanks_url"], str):
-        raise params.invalid("thanks_url", "thanks_url must be an https:// address, or null")
-    try:
-        return thanks.check(body["thanks_url"])
-    except thanks.InvalidThanksURL as problem:
-        raise params.invalid("thanks_url", str(problem)) from None
-
-
 @bp.get("/petitions")
+@described(
+    "Every petition with its counts (a partner's share for a partner token)",
+    (200, "Petitions", Petitions),
+    PARTNERS_TOO,
+)
 def list_petitions() -> Response:
     session = get_session()
     tallies = moderation.tallies(session, rights())
@@ -111,25 +188,41 @@ def list_petitions() -> Response:
 
 @bp.post("/petitions")
 @organisers_only
-def create_petition() -> tuple[Response, int]:
-    body = params.json_object()
-    slug = params.text(body, "slug", most=80) or ""
-    created = petitions.create(get_session(), slug, by=rights(), **_fields(body, None))
+@described(
+    "Create a petition: slug, texts per language, goal, closing time",
+    (201, "Created", Counted),
+    {422: "Invalid fields."},
+    body=NewPetition,
+)
+def create_petition(body: NewPetition) -> tuple[Response, int]:
+    created = petitions.create(get_session(), body.slug, by=rights(), **body.merged(None))
     return jsonify(describe(created, None)), 201
 
 
 @bp.get("/petitions/<slug>")
+@described(
+    "One petition with its counts", (200, "The petition", Counted), NO_PETITION | PARTNERS_TOO
+)
 def get_petition(slug: str) -> Response:
     return _answer(petitions.find(get_session(), slug))
 
 
 @bp.patch("/petitions/<slug>")
 @organisers_only
-def edit_petition(slug: str) -> Response:
-    session, body = get_session(), params.json_object()
+@described(
+    "Edit texts, goal, closing time or language; what is left out stays",
+    (200, "The petition", Counted),
+    {**NO_PETITION, 422: "Invalid fields."},
+    body=PetitionFields,
+    lookup=_the_petition,
+)
+def edit_petition(slug: str, body: PetitionFields) -> Response:
+    session = get_session()
     petition = petitions.find(session, slug)
-    fields = _fields(body, petition)
-    petitions.edit(session, get_cache(), petition, by=rights(), changed=body, **fields)
+    changed = body.model_fields_set
+    petitions.edit(
+        session, get_cache(), petition, by=rights(), changed=changed, **body.merged(petition)
+    )
     return _answer(petition)
 
 
@@ -138,16 +231,30 @@ LANGUAGE = f"<any({', '.join(LOCALES)}):lang>"
 
 @bp.put(f"/petitions/<slug>/texts/{LANGUAGE}")
 @organisers_only
-def translate(slug: str, lang: str) -> Response:
+@described(
+    "Set the texts in one language (body in Markdown); a text left out stays, "
+    "an empty one is removed",
+    (200, "The petition", Counted),
+    {404: "No such petition or language.", 422: "Invalid fields."},
+    body=OneLanguage,
+    lookup=_the_petition,
+)
+def translate(slug: str, lang: str, body: OneLanguage) -> Response:
     """Set the texts in one language; a text left out keeps its value, an empty one goes."""
-    session, body = get_session(), params.json_object()
+    session = get_session()
     petition = petitions.find(session, slug)
-    petitions.translate(session, petition, lang, _one_language(body), by=rights())
+    texts = {name: getattr(body, name).strip() for name in body.model_fields_set}
+    petitions.translate(session, petition, lang, texts, by=rights())
     return _answer(petition)
 
 
 @bp.delete(f"/petitions/<slug>/texts/{LANGUAGE}")
 @organisers_only
+@described(
+    "Remove the texts in one language (not the default one)",
+    (200, "The petition", Counted),
+    {404: "No such petition or language.", 422: "It is the default language."},
+)
 def remove_translation(slug: str, lang: str) -> Response:
     session = get_session()
     petition = petitions.find(session, slug)
@@ -155,20 +262,9 @@ def remove_translation(slug: str, lang: str) -> Response:
     return _answer(petition)
 
 
-def _one_language(body: dict[str, Any]) -> dict[str, str]:
-    """Read {"title": …, "summary": …, "body": … (Markdown), "target": …}, any of them."""
-    for name, value in body.items():
-        if name not in petitions.TEXT_FIELDS:
-            raise params.invalid(
-                name, f"{name} is not a text: use {', '.join(petitions.TEXT_FIELDS)}"
-            )
-        if not isinstance(value, str):
-            raise params.invalid(name, f"{name} must be a string")
-    return {name: value.strip() for name, value in body.items()}
-
-
 @bp.post("/petitions/<slug>/<any(open, close):action>")
 @organisers_only
+@described("Open or close a petition", (200, "The petition", Counted), NO_PETITION)
 def open_or_close(slug: str, action: str) -> Response:
     session = get_session()
     petition = petitions.find(session, slug)
@@ -177,6 +273,11 @@ def open_or_close(slug: str, action: str) -> Response:
 
 
 @bp.get("/petitions/<slug>/dashboard")
+@described(
+    "Counts by state, by day, by country, by source; queue sizes",
+    (200, "The dashboard", Dashboard),
+    NO_PETITION | PARTNERS_TOO,
+)
 def dashboard(slug: str) -> Response:
     session, who = get_session(), rights()
     petition = petitions.find(session, slug)

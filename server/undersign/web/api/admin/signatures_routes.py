@@ -3,84 +3,174 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any, TypeVar
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify
+from pydantic import BaseModel, BeforeValidator, Field
 
 from undersign.campaigns import petitions
 from undersign.core.cache import get_cache
 from undersign.core.config import settings
 from undersign.core.db import get_session
 from undersign.core.models import CommentStatus, Signature, SignatureStatus
+from undersign.core.validation import LARGEST_INTEGER
 from undersign.organisers import moderation
-from undersign.web import params
 from undersign.web.access import organisers_only, rights, source_filter
+from undersign.web.api.contract import described
+from undersign.web.api.fields import Moment, Number, OneOf, Paging, Request, Text, refuse
 
 bp = Blueprint("admin_signatures", __name__)
+F = TypeVar("F", bound=Callable[..., Any])
 
-MAX_PER_PAGE = 200
+PER_PAGE, MAX_PER_PAGE = 50, 200
 MAX_QUERY = 120
+QUEUE_REFUSALS = {
+    403: "Asked for another partner's signatures.",
+    404: "No such petition.",
+    422: "A bad filter.",
+}
+CHANGE_REFUSALS = {404: "No such signature.", 422: "A reason or decision is missing or wrong."}
 
 
-def _page(slug: str, search: moderation.Search) -> Response:
+class Queue(Paging):
+    per_page: Annotated[int, Number(1, MAX_PER_PAGE)] = PER_PAGE
+    source: Annotated[str | None, Field(description="A partner's code: what it collected.")] = None
+
+
+class Search(Queue):
+    q: Annotated[
+        str | None,
+        # Cut, not refused: a search box pasted full is still a search.
+        BeforeValidator(lambda text: (text or "").strip()[:MAX_QUERY] or None),
+        Field(description="Part of a name, or a whole email address."),
+    ] = None
+    state: Annotated[str, OneOf(moderation.STATES)] = "all"
+    since: Annotated[datetime | None, Moment()] = None
+    until: Annotated[datetime | None, Moment(until=True)] = None
+
+
+class Comments(Queue):
+    status: Annotated[str, OneOf(tuple(CommentStatus))] = CommentStatus.PENDING
+
+
+class SignaturePage(BaseModel):
+    signatures: list[dict[str, Any]]
+    total: int
+    page: int
+    per_page: int
+
+
+Decision = Annotated[
+    str, Text(20), Field(json_schema_extra={"enum": list(moderation.COMMENT_DECISIONS)})
+]
+
+
+class ManyDecisions(Request):
+    ids: Annotated[
+        list[Annotated[int, Field(ge=1, le=LARGEST_INTEGER)]],
+        Field(min_length=1, max_length=MAX_PER_PAGE),
+        refuse(f"ids must be a list of 1 to {MAX_PER_PAGE} signature ids"),
+    ]
+    decision: Decision
+
+
+class Decided(BaseModel):
+    decided: int
+
+
+class Reason(Request):
+    reason: Annotated[str, Text(moderation.MAX_REASON)]
+
+
+class CommentDecision(Request):
+    decision: Decision
+
+
+# A queue's page is judged after its petition is found; its filters before (as ever).
+PAGING = frozenset(Paging.model_fields)
+
+
+def _the_petition(slug: str, **_: str) -> object:
+    """Look the path's petition up: an unknown one is a 404 before its paging is judged."""
+    return petitions.find(get_session(), slug)
+
+
+def _page(slug: str, search: moderation.Search, query: Queue) -> Response:
     session, who = get_session(), rights()
     petition = petitions.find(session, slug)
-    number, size = params.paging(50, MAX_PER_PAGE)
     found, total = moderation.browse(
-        session, petition, search, who, settings().identity_key, (number, size)
+        session, petition, search, who, settings().identity_key, (query.page, query.per_page)
     )
     return jsonify(
-        signatures=[moderation.describe(s, who) for s in found],
-        total=total,
-        page=number,
-        per_page=size,
+        query.answer("signatures", [moderation.describe(s, who) for s in found], total=total)
     )
 
 
 @bp.get("/petitions/<slug>/signatures")
-def search_signatures(slug: str) -> Response:
-    return _page(
-        slug,
-        moderation.Search(
-            text=(request.args.get("q") or "").strip()[:MAX_QUERY] or None,
-            state=params.choice("state", moderation.STATES, "all"),
-            source=source_filter(),
-            since=params.query_moment("since"),
-            until=params.query_moment("until", until=True),
-        ),
+@described(
+    "Search: part of a name or a whole address, state, source, dates",
+    (200, "One page", SignaturePage),
+    QUEUE_REFUSALS,
+    query=Search,
+    lookup=_the_petition,
+    looked_up_before=PAGING,
+)
+def search_signatures(slug: str, query: Search) -> Response:
+    search = moderation.Search(
+        text=query.q,
+        state=query.state,
+        source=source_filter(query.source),
+        since=query.since,
+        until=query.until,
     )
+    return _page(slug, search, query)
 
 
 @bp.get("/petitions/<slug>/review")
-def review_queue(slug: str) -> Response:
-    return _page(slug, moderation.Search(flagged=True, source=source_filter()))
+@described(
+    "Signatures flagged by the shared-address rule",
+    (200, "One page", SignaturePage),
+    QUEUE_REFUSALS,
+    query=Queue,
+    lookup=_the_petition,
+    looked_up_before=PAGING,
+)
+def review_queue(slug: str, query: Queue) -> Response:
+    return _page(slug, moderation.Search(flagged=True, source=source_filter(query.source)), query)
 
 
 @bp.get("/petitions/<slug>/comments")
-def comment_queue(slug: str) -> Response:
-    status = params.choice("status", tuple(CommentStatus), CommentStatus.PENDING)
+@described(
+    "Wall entries (name, city, message) by moderation state",
+    (200, "One page", SignaturePage),
+    QUEUE_REFUSALS,
+    query=Comments,
+    lookup=_the_petition,
+    looked_up_before=PAGING,
+)
+def comment_queue(slug: str, query: Comments) -> Response:
     search = moderation.Search(
-        comments=status, state=SignatureStatus.VERIFIED, source=source_filter()
+        comments=query.status,
+        state=SignatureStatus.VERIFIED,
+        source=source_filter(query.source),
     )
-    return _page(slug, search)
+    return _page(slug, search, query)
 
 
 @bp.post("/petitions/<slug>/comments")
 @organisers_only
-def decide_many(slug: str) -> Response:
+@described(
+    "Approve or reject many pending wall entries at once",
+    (200, "How many were decided", Decided),
+    {404: "No such petition.", 422: "No ids, or a wrong decision."},
+    body=ManyDecisions,
+)
+def decide_many(slug: str, body: ManyDecisions) -> Response:
     """Approve or reject many pending wall entries at once: {"ids": [...], "decision": ...}."""
-    body = params.json_object()
-    ids = body.get("ids")
-    if (
-        not isinstance(ids, list)
-        or not 1 <= len(ids) <= MAX_PER_PAGE
-        or not all(isinstance(i, int) and not isinstance(i, bool) and 0 < i < 2**31 for i in ids)
-    ):
-        raise params.invalid("ids", f"ids must be a list of 1 to {MAX_PER_PAGE} signature ids")
-    decision = params.text(body, "decision", most=20) or ""
     session = get_session()
     petition = petitions.find(session, slug)
-    decided = moderation.decide_many(session, petition, ids, decision, rights())
+    decided = moderation.decide_many(session, petition, body.ids, body.decision, rights())
     return jsonify(decided=decided)
 
 
@@ -94,37 +184,45 @@ def _change(
     return jsonify(moderation.describe(changed, who))
 
 
+def _changes(summary: str, body: type[Request] | None = None) -> Callable[[F], F]:
+    """Describe a route that changes one signature and answers with it."""
+    return described(
+        summary, (200, "The signature as it is now", dict[str, Any]), CHANGE_REFUSALS, body=body
+    )
+
+
 @bp.post("/signatures/<row_id:signature_id>/invalidate")
 @organisers_only
-def invalidate(signature_id: int) -> Response:
-    reason = params.text(params.json_object(), "reason", most=moderation.MAX_REASON) or ""
+@_changes("Take out of the count, with a reason", Reason)
+def invalidate(signature_id: int, body: Reason) -> Response:
     return _change(
         signature_id,
         "signature.invalidate",
-        lambda s: moderation.invalidate(s, reason),
-        reason=reason,
+        lambda s: moderation.invalidate(s, body.reason),
+        reason=body.reason,
     )
 
 
 @bp.post("/signatures/<row_id:signature_id>/restore")
 @organisers_only
-def restore(signature_id: int) -> Response:
-    reason = params.text(params.json_object(), "reason", most=moderation.MAX_REASON)
-    return _change(signature_id, "signature.restore", moderation.restore, reason=reason)
+@_changes("Put back into the count, with a reason", Reason)
+def restore(signature_id: int, body: Reason) -> Response:
+    return _change(signature_id, "signature.restore", moderation.restore, reason=body.reason)
 
 
 @bp.post("/signatures/<row_id:signature_id>/keep")
 @organisers_only
+@_changes("Keep a flagged signature")
 def keep(signature_id: int) -> Response:
     return _change(signature_id, "signature.keep", moderation.clear_flag)
 
 
 @bp.post("/signatures/<row_id:signature_id>/comment")
 @organisers_only
-def moderate_comment(signature_id: int) -> Response:
-    decision = params.text(params.json_object(), "decision", most=20) or ""
+@_changes("Approve or reject its comment", CommentDecision)
+def moderate_comment(signature_id: int, body: CommentDecision) -> Response:
     return _change(
         signature_id,
-        f"comment.{decision}",
-        lambda s: moderation.moderate_comment(s, decision),
+        f"comment.{body.decision}",
+        lambda s: moderation.moderate_comment(s, body.decision),
     )
