@@ -1,6 +1,7 @@
 // ESLint for frontend/: the browser runs these files as they are, with no build step.
-// The organisers' page is ES modules; the widget and the page scripts are classic
-// scripts (the widget needs document.currentScript, which modules do not have).
+// The organisers' page, the petition page's script and the fill() they share are ES
+// modules; the widget and the embed's script are classic scripts (the widget needs
+// document.currentScript, which modules do not have).
 import js from "@eslint/js";
 import globals from "globals";
 
@@ -21,7 +22,7 @@ export default [
     },
   },
   {
-    files: ["frontend/admin/**/*.js"],
+    files: ["frontend/admin/**/*.js", "frontend/js/fill.js", "frontend/js/petition.js"],
     languageOptions: { sourceType: "module" },
   },
 ];

@@ -2,7 +2,8 @@
 
 import { call, post } from "./api.js";
 import { h, show } from "./dom.js";
-import { LANGUAGES, t } from "./i18n.js";
+import { LANGUAGES, PATTERNS } from "./facts.js";
+import { t } from "./i18n.js";
 import { act } from "./router.js";
 
 const LOCALES = Object.keys(LANGUAGES);
@@ -33,10 +34,8 @@ export function editView(p) {
       }, t("edit.created"));
     }
   } },
-  // The browser compiles `pattern` with the v flag, where a bare "-" in a class is an error
-  // (and the field would go unchecked): hence "\\-".
   p ? null : h("label", {}, t("edit.slug"), h("input", { name: "slug", required: true,
-    pattern: "[a-z0-9][a-z0-9\\-]{0,79}", placeholder: "save-the-plant" }),
+    pattern: PATTERNS.slug, placeholder: "save-the-plant" }),
   h("span", { class: "hint" }, t("edit.slug_hint"))),
   h("div", { class: "row" },
     h("label", {}, t("edit.goal"), h("input", { name: "goal", type: "number", min: 1, value: p?.goal ?? "" })),

@@ -1,11 +1,16 @@
-// The page's words, in English, Russian or Kazakh: the "admin" block of
-// frontend/locales/{lang}.json (the same files the public pages use), chosen by the organiser
-// and remembered in this browser (a language is no secret, unlike the token).
+// The page's words, in one of the languages the server speaks (facts.js): the locale files
+// the public pages use, /locales/{lang}.json, which also list the countries. This page's own
+// words are their "admin" block; mailings.js, media.js and paper.js take theirs through
+// localeFile(). The language is chosen by the organiser and remembered in this browser (a
+// language is no secret, unlike the token).
 
-export const LANGUAGES = { en: "English", ru: "Русский", kk: "Қазақша" };
+import { fill } from "../js/fill.js";
+import { LANGUAGES } from "./facts.js";
+
 const CHOSEN = "undersign.admin-lang";
+const loaded = {};
 
-let words = {};
+let own = {};
 /** The language shown now; a live binding for the modules that format numbers and dates. */
 export let lang = "en";
 
@@ -17,11 +22,29 @@ export function preferred() {
   return browser || "en";
 }
 
+/**
+ * A language's whole locale file (the page's language unless named), asked once while the
+ * page is open; "no-cache" so that a release's new words show at the next visit.
+ */
+export async function localeFile(language = lang) {
+  if (!loaded[language]) {
+    const response = await fetch(`/locales/${language}.json`, { cache: "no-cache" });
+    loaded[language] = await response.json();
+  }
+  return loaded[language];
+}
+
+// The language asked for last: a choice made while the first words still load must not be
+// undone when they arrive.
+let wanted = null;
+
 /** Load a language's words and mark the page as written in it. */
 export async function useLanguage(choice) {
   const next = choice in LANGUAGES ? choice : "en";
-  const response = await fetch(`/static/locales/${next}.json`, { cache: "no-cache" });
-  words = (await response.json()).admin;
+  wanted = next;
+  const file = await localeFile(next);
+  if (wanted !== next) return;
+  own = file.admin;
   lang = next;
   localStorage.setItem(CHOSEN, next);
   document.documentElement.lang = next;
@@ -29,19 +52,25 @@ export async function useLanguage(choice) {
   document.title = t("page_title");
 }
 
-const lookup = (path) => path.split(".").reduce((node, key) => node?.[key], words);
-const fill = (text, vars) => text.replace(/\{(\w+)\}/g, (all, name) => (name in vars ? vars[name] : all));
+const lookup = (tree, path) => path.split(".").reduce((node, key) => node?.[key], tree);
 
-/** The text at `path` ("signatures.search"), with {name} placeholders filled from `vars`. */
-export function t(path, vars = {}) {
-  const text = lookup(path);
+/** The text at `path` ("columns.sent") in `tree`, {name} filled from `vars`; else the path itself. */
+export function textIn(tree, path, vars = {}) {
+  const text = lookup(tree, path);
   return typeof text === "string" ? fill(text, vars) : path;
 }
 
-/** A text that depends on a number: `path` holds {one, few, many, other} as the language needs. */
-export function tn(path, count, vars = {}) {
-  const forms = lookup(path);
-  if (!forms || typeof forms !== "object") return path;
+/** The page's own text at `path` ("signatures.search"), with {name} placeholders filled from `vars`. */
+export const t = (path, vars = {}) => textIn(own, path, vars);
+
+/** One of `forms` ({one, few, many, other}, as the language needs) for `count`, {n} filled in. */
+export function plural(forms, count, vars = {}) {
   const form = forms[new Intl.PluralRules(lang).select(count)] ?? forms.other;
   return fill(form, { n: new Intl.NumberFormat(lang).format(count), ...vars });
+}
+
+/** A text of the page's own that depends on a number: `path` holds its plural forms. */
+export function tn(path, count, vars = {}) {
+  const forms = lookup(own, path);
+  return forms && typeof forms === "object" ? plural(forms, count, vars) : path;
 }

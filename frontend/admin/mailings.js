@@ -1,33 +1,25 @@
 // Updates to supporters: write one per language, preview it, send a test, send it, and
 // watch it go out (the list is asked again every few seconds while one is sending).
-// Its words are the "mailings.admin" block of the locale files, loaded here.
+// Its words are the "mailings.admin" block of the locale files.
 
 import { get, post } from "./api.js";
 import { h, scrolling, show, toast } from "./dom.js";
 import { moment, number } from "./format.js";
-import { LANGUAGES, lang } from "./i18n.js";
+import { LANGUAGES } from "./facts.js";
+import { localeFile, textIn } from "./i18n.js";
 import { act } from "./router.js";
 import { me } from "./session.js";
 
 const POLL_MS = 2000;
-const loaded = {};
 let words = {};
 
-/** Load this module's words in the page's language (once per language). */
+/** Take this module's words in the page's language. */
 async function useWords() {
-  if (!loaded[lang]) {
-    const response = await fetch(`/static/locales/${lang}.json`, { cache: "no-cache" });
-    loaded[lang] = (await response.json()).mailings.admin;
-  }
-  words = loaded[lang];
+  words = (await localeFile()).mailings.admin;
 }
 
-const fill = (text, vars) => text.replace(/\{(\w+)\}/g, (all, name) => (name in vars ? vars[name] : all));
 /** The text at `path` ("columns.sent"), with {name} filled from `vars`. */
-const m = (path, vars = {}) => {
-  const text = path.split(".").reduce((node, key) => node?.[key], words);
-  return typeof text === "string" ? fill(text, vars) : path;
-};
+const m = (path, vars = {}) => textIn(words, path, vars);
 
 /** Name the navigation link in the page's language; main.js calls it after each change. */
 export async function labelNav() {

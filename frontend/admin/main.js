@@ -3,7 +3,8 @@
 
 import { Unauthorised } from "./api.js";
 import { auditView } from "./audit.js";
-import { LANGUAGES, preferred, t, useLanguage } from "./i18n.js";
+import { LANGUAGES } from "./facts.js";
+import { preferred, t, useLanguage } from "./i18n.js";
 import { labelNav, mailingsView } from "./mailings.js";
 import { mediaView } from "./media.js";
 import { partnersView } from "./partners.js";

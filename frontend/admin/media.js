@@ -4,19 +4,12 @@
 import { call, get, post } from "./api.js";
 import { h, show } from "./dom.js";
 import { moment } from "./format.js";
-import { lang, LANGUAGES } from "./i18n.js";
+import { LANGUAGES } from "./facts.js";
+import { lang, localeFile } from "./i18n.js";
 import { act } from "./router.js";
 
-const loaded = {};
-
-/** The words of this page in the page's language (fetched once per language). */
-async function words() {
-  if (!loaded[lang]) {
-    const response = await fetch(`/locales/${lang}.json`, { credentials: "omit" });
-    loaded[lang] = (await response.json()).news;
-  }
-  return loaded[lang];
-}
+/** The words of this page in the page's language. */
+const words = async () => (await localeFile()).news;
 
 const base = (slug) => `/petitions/${encodeURIComponent(slug)}`;
 

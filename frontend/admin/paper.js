@@ -5,24 +5,14 @@
 import { call, get, post } from "./api.js";
 import { h, show } from "./dom.js";
 import { day, moment, number } from "./format.js";
-import { lang } from "./i18n.js";
+import { localeFile, plural } from "./i18n.js";
 import { act } from "./router.js";
 
-const loaded = {};
-
-/** The paper words and the country list in the page's language (fetched once per language). */
+/** The paper words and the country list in the page's language. */
 async function words() {
-  if (!loaded[lang]) {
-    const response = await fetch(`/locales/${lang}.json`, { credentials: "omit" });
-    const all = await response.json();
-    loaded[lang] = { t: all.paper, countries: all.countries };
-  }
-  return loaded[lang];
+  const all = await localeFile();
+  return { t: all.paper, countries: all.countries };
 }
-
-const fill = (text, vars) => text.replace(/\{(\w+)\}/g, (all, name) => (name in vars ? vars[name] : all));
-const plural = (forms, n) =>
-  fill(forms[new Intl.PluralRules(lang).select(n)] ?? forms.other, { n: number(n) });
 
 const base = (slug) => `/petitions/${encodeURIComponent(slug)}/paper`;
 const today = () => new Date().toISOString().slice(0, 10);

@@ -2,7 +2,8 @@
 
 import { get, post, query } from "./api.js";
 import { h, show, toast } from "./dom.js";
-import { LANGUAGES, lang, t } from "./i18n.js";
+import { LANGUAGES, PATTERNS } from "./facts.js";
+import { lang, t } from "./i18n.js";
 import { act, route } from "./router.js";
 
 // The petition whose snippets are shown, and their language: kept while the page is open.
@@ -24,8 +25,7 @@ export async function partnersView() {
     act(() => post("/partners", { code: data.get("code"), name: data.get("name"), allowed_origins: origins }),
       t("partners.added"));
   } },
-  // "\\-", as in edit.js: the browser compiles `pattern` with the v flag.
-  h("label", {}, t("partners.code"), h("input", { name: "code", required: true, pattern: "[a-z0-9\\-]{1,40}", placeholder: "kz-union" })),
+  h("label", {}, t("partners.code"), h("input", { name: "code", required: true, pattern: PATTERNS.partner_code, placeholder: "kz-union" })),
   h("label", {}, t("partners.name"), h("input", { name: "name", required: true, placeholder: t("partners.name_placeholder") })),
   h("label", { class: "wide" }, t("partners.origins"), h("input", { name: "origins", placeholder: "https://union.example.org" })),
   h("button", { type: "submit" }, t("partners.add")));
@@ -52,14 +52,15 @@ const serviceOrigin = (partner) =>
 
 const attribute = (text) => text.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");
 
-/** The README's widget snippet ("The widget and the public pages"). */
+/** The widget snippet of the README and docs/organising.md. */
 const widgetSnippet = (base, code, slug, language) =>
   `<script src="${base}/widget.js" defer></script>\n` +
   `<undersign-petition petition="${slug}" lang="${language}" source="${code}"></undersign-petition>`;
 
 /**
- * The README's frame snippet: a title for screen readers (the petition's, in the frame's
- * language), and the few lines that let the frame grow to fit the form (frontend/js/embed.js).
+ * The frame snippet of the README and docs/organising.md: a title for screen readers (the
+ * petition's, in the frame's language), and the few lines that let the frame grow to fit the
+ * form (frontend/js/embed.js).
  */
 function frameSnippet(base, code, petition, language) {
   const title = petition.texts[language]?.title || petition.title;

@@ -19,8 +19,11 @@ from babel.core import get_global
 from babel.dates import format_date as babel_format_date
 from babel.numbers import format_decimal
 
-# The languages Undersign speaks: pages, emails, the widget and the API all take them from here.
-LOCALES = ("en", "ru", "kk")
+# The languages Undersign speaks, each named in itself, in the order the pickers list them:
+# pages, emails, the widget, the API and /admin/ (through /admin/facts.json) all take them
+# from here. A new language is a line here and a frontend/locales/ file.
+LANGUAGES = {"en": "English", "ru": "Русский", "kk": "Қазақша"}
+LOCALES = tuple(LANGUAGES)
 DEFAULT_LOCALE = "en"
 
 # The CLDR locale behind each language's numbers and dates: Undersign's English is British.
@@ -68,6 +71,17 @@ def negotiate(explicit: Iterable[str | None], accepted: Iterable[str]) -> str:
 def cldr(locale: str) -> Locale:
     """Return Babel's CLDR data for one of LOCALES."""
     return Locale.parse(CLDR_LOCALES.get(locale, locale))
+
+
+@cache
+def locale_with_region(locale: str) -> str:
+    """Return the language with its country, as Open Graph names a locale: en_GB, ru_RU, kk_KZ.
+
+    The country is the CLDR locale's own where it names one (Undersign's English is British),
+    else the one CLDR thinks likeliest for the language.
+    """
+    region = cldr(locale).territory or likely_country(locale)
+    return f"{locale}_{region}" if region else locale
 
 
 # Where CLDR's name is not the one readers here use (CLDR keeps "Киргизия" and the formal

@@ -18,6 +18,8 @@ from undersign.organisers import partners
 
 Headers = Mapping[str, str]
 
+# The one value: behind the TLS proxy too, which passes it through and sets none of its own
+# (deploy/Caddyfile; tests/production/test_caddyfile.py holds it to that).
 HSTS = "max-age=31536000; includeSubDomains"
 
 # The public pages load their own scripts, styles and data and nothing else. petition.js and
