@@ -93,8 +93,25 @@ def test_wall_pages_newest_first(client: FlaskClient, signer, petition: str) -> 
     assert "Person0" in second and "Person11" not in second and "Newer" in second
 
 
-def test_a_nonsense_wall_page_shows_the_first(client: FlaskClient, petition: str) -> None:
-    assert client.get(f"/p/{petition}?page=-3").status_code == 200
+def test_a_nonsense_wall_page_shows_the_first(client: FlaskClient, signer, petition: str) -> None:
+    for n in range(12):
+        signer.sign_and_confirm(f"person{n}@example.org", name=f"Person{n} Test", public=True)
+    signer.approve_wall()
+    first = visible_text(client.get(f"/p/{petition}?lang=en").text)
+    assert "Person11" in first and "Person0" not in first and "Older" in first
+    assert "Newer" not in first
+    for page in ("-3", "0", "abc"):
+        answer = client.get(f"/p/{petition}?lang=en&page={page}")
+        assert answer.status_code == 200
+        assert visible_text(answer.text) == first, page
+
+
+@pytest.mark.parametrize("page", ["%C2%B2", "%D9%A3", "%EF%BC%93", "99999999999999999999"])
+def test_a_page_number_in_another_script_shows_the_first_not_an_error(client, petition, page):
+    """str.isdigit() holds for "²", Arabic-Indic and full-width digits, which int() refuses."""
+    answer = client.get(f"/p/{petition}?lang=en&page={page}")
+    assert answer.status_code == 200
+    assert visible_text(answer.text) == visible_text(client.get(f"/p/{petition}?lang=en").text)
 
 
 def test_unknown_petition_is_a_friendly_404(client: FlaskClient) -> None:

@@ -110,7 +110,9 @@ def _wall_stats_and_sharing(petition: Petition, locale: str) -> dict[str, Any]:
     """The wall's page, the pictures of where and when people signed, and the share links."""
     session, t = get_session(), i18n.messages(locale)
     page = request.args.get("page", "1")
-    page_number = int(page) if page.isdigit() and 0 < len(page) < 6 and int(page) > 0 else 1
+    # ASCII digits only: "²" and other scripts' digits pass isdigit() and fail int().
+    wanted = page.isascii() and page.isdigit() and 0 < len(page) < 6 and int(page) > 0
+    page_number = int(page) if wanted else 1
     stats = json.loads(petitions.cached_stats(session, get_cache(), petition))
     names = dict(countries(locale))
     base_url = settings().base_url
