@@ -71,17 +71,26 @@ def queue(engine: Engine, messages: int) -> None:
         )
 
 
-def run_once(url: str, messages: int, profile: str | None) -> dict[str, float]:
-    sink = _Sink()
+def mailer_command(profile: str | None) -> list[str]:
+    """`undersign mailer`, under cProfile with `profile`, or as BENCH_MAILER_COMMAND says."""
+    if os.environ.get("BENCH_MAILER_COMMAND"):  # another way to run it (a CPU-clock profiler)
+        return [sys.executable, *os.environ["BENCH_MAILER_COMMAND"].split()]
+    command = undersign("mailer")
+    if profile:
+        command = [sys.executable, "-m", "cProfile", "-o", profile, *command[1:]]
+    return command
+
+
+def run_once(url: str, messages: int, command: list[str], delay: float = 0.0) -> dict[str, float]:
+    """Run `command` (a mailer) until `messages` emails reached a counting SMTP server.
+
+    The server answers each message `delay` seconds late (run.py's `_Sink`).
+    """
+    sink = _Sink(delay)
     controller = Controller(sink, hostname="127.0.0.1", port=free_port())
     controller.start()
     port = str(controller.port)
     env = service_env(url, UNDERSIGN_SMTP_HOST="127.0.0.1", UNDERSIGN_SMTP_PORT=port)
-    command = undersign("mailer")
-    if profile:
-        command = [sys.executable, "-m", "cProfile", "-o", profile, *command[1:]]
-    if os.environ.get("BENCH_MAILER_COMMAND"):  # another way to run it (a CPU-clock profiler)
-        command = [sys.executable, *os.environ["BENCH_MAILER_COMMAND"].split()]
     log = (BENCH / "results" / "mailer-alone.log").open("wb")
     cpu_before, sink_before = _children_cpu(), _own_cpu()
     started = time.perf_counter()
@@ -141,7 +150,7 @@ def main() -> None:
         for n in range(args.runs):
             queue(engine, args.messages)
             stamp = time.strftime("%H:%M:%S", time.gmtime())
-            result = run_once(url, args.messages, args.profile)
+            result = run_once(url, args.messages, mailer_command(args.profile))
             print(
                 f"run {n + 1} ({stamp} UTC): {args.messages} messages, "
                 f"{result['per_second']:.0f} messages/s first to last, "

@@ -7,6 +7,7 @@ at the end. See bench/README.md for what each figure means and the latest result
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import platform
@@ -324,14 +325,21 @@ def analyze(database_url: str) -> None:
 
 
 class _Sink:
-    """An SMTP server that only counts, and notes when the first and last message came."""
+    """An SMTP server that only counts, and notes when the first and last message came.
 
-    def __init__(self) -> None:
+    With a `delay`, it answers each message's data that many seconds late, as a
+    server a network away does.
+    """
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.delay = delay
         self.count = 0
         self.first = self.last = 0.0
         self._lock = threading.Lock()
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.delay:
+            await asyncio.sleep(self.delay)
         with self._lock:
             now = time.perf_counter()
             self.first = self.first or now

@@ -83,11 +83,24 @@ def test_a_database_error_mid_batch_sends_the_rest_at_once_and_one_twice_at_most
     assert waiting(app) == 0
 
 
+def test_a_queue_goes_over_two_connections_and_arrives_in_the_order_claimed(signer, smtp, app):
+    addresses = [f"q{n:02}@example.org" for n in range(worker.PARALLEL_FROM)]
+    for address in addresses:
+        signer.sign(email=address)
+
+    assert worker.deliver_due(app) == len(addresses)
+    assert smtp.mailbox.connections == worker.SENDERS
+    assert [to for envelope in smtp.mailbox.envelopes for to in envelope.rcpt_tos] == addresses
+
+
 @pytest.mark.slow  # a mailer of its own, in a process, killed
+@pytest.mark.parametrize(
+    "queued", [8, worker.PARALLEL_FROM + 4], ids=["one connection", "a queue over two"]
+)
 def test_a_mailer_killed_mid_batch_sends_again_at_most_the_message_in_hand(
-    signer, smtp, app, database_url
+    signer, smtp, app, database_url, queued
 ):
-    addresses = [f"s{n}@example.org" for n in range(8)]
+    addresses = [f"s{n}@example.org" for n in range(queued)]
     for address in addresses:
         signer.sign(email=address)
     smtp.mailbox.stall.add("s3@example.org")  # the server holds the fourth after DATA
@@ -110,7 +123,7 @@ def test_a_mailer_killed_mid_batch_sends_again_at_most_the_message_in_hand(
 
     # The rest were leased to the dead mailer; once the lease is out, another sends them.
     assert worker.deliver_due(app) == 0
-    assert worker.deliver_due(app, utcnow() + outbox.LEASE) == 5
+    assert worker.deliver_due(app, utcnow() + outbox.LEASE) == queued - 3
     got = received(smtp)
     assert set(got) == set(addresses)
     # Only the message in hand can go twice (had the server kept it); none sent before it.
