@@ -87,6 +87,27 @@ def test_a_partner_token_sends_to_and_sees_only_its_own(signer, organiser, as_pa
     assert subjects.count(UPDATE["subject"]["en"]) == 1  # the organisers' alone
 
 
+def test_a_partner_token_sends_one_update_a_day_and_is_told_when_the_next_may_go(
+    signer, organiser, as_partner
+):
+    supporter(signer, "ours@example.org", source="kz-union")
+    partner = as_partner("kz-union")
+    assert partner.post("/petitions/test-petition/updates", UPDATE).status_code == 202
+
+    again = partner.post("/petitions/test-petition/updates", UPDATE)
+    assert again.status_code == 429 and again.json["error"]["code"] == "rate_limited"
+    assert 86_000 < int(again.headers["Retry-After"]) <= 86_400
+    assert "one update a day" in again.json["error"]["message"]
+    assert len(partner.get("/petitions/test-petition/updates").json["updates"]) == 1
+    # A test to the partner's own address, and the organisers' own updates, are not held back.
+    test = {**UPDATE, "test_to": "office@kz-union.example"}
+    assert partner.post("/petitions/test-petition/updates", test).status_code == 202
+    assert organiser.post("/petitions/test-petition/updates", UPDATE).status_code == 202
+    deliver_all(signer)
+    subjects = [m["Subject"] for m in signer.inbox("ours@example.org")]
+    assert subjects.count(UPDATE["subject"]["en"]) == 2  # the partner's first, the organisers'
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [

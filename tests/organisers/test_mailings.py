@@ -184,6 +184,17 @@ def test_a_partners_update_reaches_only_the_signers_its_site_collected(signer):
     assert progress(signer.app, mailing)["sent"] == 1
 
 
+def test_a_partners_next_update_may_go_a_day_after_its_last(signer):
+    partner = Rights(name="partner-kz-union", partner="kz-union")
+    first = utcnow()
+    send(signer.app, by=partner, now=first)
+    with pytest.raises(mailings.TooSoon) as refused:
+        send(signer.app, by=partner, now=first + mailings.PARTNER_UPDATE_INTERVAL / 2)
+    assert refused.value.allowed_at == first + mailings.PARTNER_UPDATE_INTERVAL
+    send(signer.app, by=partner, now=first + mailings.PARTNER_UPDATE_INTERVAL)
+    send(signer.app, by=Rights(name="partner-other", partner="other"), now=first)  # its own day
+
+
 def test_a_test_send_reaches_only_its_address_in_every_language_written(signer):
     supporter(signer, "en@example.org")
 

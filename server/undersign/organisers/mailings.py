@@ -46,6 +46,19 @@ ADDRESS_MOST = 254
 OUTBOX = cast(Table, OutboxMessage.__table__)
 
 
+# A partner writes to its signers about a petition at most once in this long: its token,
+# misused or stolen, cannot make the campaign's supporters' inboxes a channel.
+PARTNER_UPDATE_INTERVAL = timedelta(days=1)
+
+
+class TooSoon(Exception):
+    """A partner's next update about this petition may go only from `allowed_at`."""
+
+    def __init__(self, allowed_at: datetime) -> None:
+        super().__init__(f"a partner may send one update a day; the next from {allowed_at}")
+        self.allowed_at = allowed_at
+
+
 class InvalidMailing(ValueError):
     """An update that cannot be sent; `field` names what is wrong with it."""
 
@@ -139,8 +152,10 @@ def send(
     """Record an update for the mailer to send (to `test_to` alone, if given), log it, and commit.
 
     A sealed petition is refused: its signers' addresses are sealed to the
-    organisers' key, and the server cannot read them to write to anyone.
+    organisers' key, and the server cannot read them to write to anyone. A partner's
+    update comes PARTNER_UPDATE_INTERVAL after its last about the petition, or is TooSoon.
     """
+    now = now or utcnow()
     if petition.seal_key:
         raise InvalidMailing(
             "petition",
@@ -148,6 +163,16 @@ def send(
             "and the server cannot read them, so it cannot email them; export the signatures, "
             "open them with the key file and write from your own mail system",
         )
+    if by.partner is not None and test_to is None:
+        last = session.scalar(
+            select(func.max(Mailing.created_at)).where(
+                Mailing.petition_id == petition.id,
+                Mailing.source == by.partner,
+                Mailing.test_to.is_(None),
+            )
+        )
+        if last is not None and last > now - PARTNER_UPDATE_INTERVAL:
+            raise TooSoon(last + PARTNER_UPDATE_INTERVAL)
     mailing = Mailing(
         petition_id=petition.id,
         subjects=draft.subjects,
@@ -155,7 +180,7 @@ def send(
         source=by.partner,
         test_to=test_to,
         actor=by.name,
-        created_at=now or utcnow(),
+        created_at=now,
         cursor=0,
         queued=0,
         sent=0,

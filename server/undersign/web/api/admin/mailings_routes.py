@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from datetime import datetime
 from typing import Annotated, Any
 
 from flask import Blueprint, Response, jsonify
@@ -10,13 +12,14 @@ from pydantic import BaseModel, Field
 from undersign.campaigns import petitions
 from undersign.core import markup
 from undersign.core.db import get_session
-from undersign.core.models import Petition
+from undersign.core.models import Petition, utcnow
 from undersign.organisers import mailings
 from undersign.organisers.mailings import BODY_MOST, SUBJECT_MOST, Draft, InvalidMailing
 from undersign.web import params
 from undersign.web.access import rights
 from undersign.web.api.contract import described
 from undersign.web.api.fields import DescribedAs, Locale, Request
+from undersign.web.errors import json_error
 
 bp = Blueprint("admin_mailings", __name__)
 
@@ -78,6 +81,8 @@ def _draft(petition: Petition, body: Update) -> Draft:
         404: "No such petition.",
         422: "Invalid fields; or the petition is sealed (`petition`): its signers' addresses are "
         "encrypted to the organisers' key, so the server cannot email them.",
+        429: "A partner's token sent an update about this petition less than a day ago; "
+        "Retry-After says when the next may go.",
     },
     body=Update,
 )
@@ -91,7 +96,19 @@ def send_update(slug: str, body: Update) -> tuple[Response, int]:
         mailing = mailings.send(session, petition, draft, by=rights(), test_to=test_to)
     except InvalidMailing as problem:
         raise params.invalid(problem.field, str(problem)) from None
+    except mailings.TooSoon as wait:
+        return _too_soon(wait.allowed_at)
     return jsonify(mailings.describe(mailing, mailings.Progress())), 202
+
+
+def _too_soon(allowed_at: datetime) -> tuple[Response, int]:
+    seconds = max(1, math.ceil((allowed_at - utcnow()).total_seconds()))
+    when = allowed_at.isoformat(timespec="minutes")
+    answer = json_error(
+        429, "rate_limited", f"A partner may send one update a day here; the next from {when} UTC."
+    )
+    answer.headers["Retry-After"] = str(seconds)
+    return answer, 429
 
 
 @bp.get("/petitions/<slug>/updates")
