@@ -56,7 +56,6 @@ def render(template: str, locale: str, status: int = 200, **context: Any) -> Res
             template,
             t=i18n.messages(locale),
             locale=locale,
-            locales=LOCALES,
             languages=i18n.LANGUAGES,
             locale_with_region=i18n.locale_with_region(locale),
             limits=MAX_LENGTH,

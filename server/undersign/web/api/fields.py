@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -186,9 +186,9 @@ ThanksURL = Annotated[
 ]
 
 
-# The languages a text may be written in; checked against i18n's list as the module loads.
-Locale = Literal["en", "ru", "kk"]
-assert get_args(Locale) == LOCALES, "Locale names the languages i18n speaks"
+# The languages a text may be written in, as i18n lists them (described, for DescribedAs:
+# the service checks the language itself).
+Locale = Annotated[str, Field(json_schema_extra={"enum": list(LOCALES)})]
 
 # A page of a list; each list declares its own per_page (see Paging).
 Page = Annotated[int, Number(1, MAX_PAGE)]
