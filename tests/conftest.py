@@ -28,6 +28,7 @@ from undersign.core.db import Database, database
 from undersign.core.models import CommentStatus, Signature
 from undersign.mail.worker import deliver_due
 from undersign.organisers.auth import CLI
+from werkzeug.datastructures import MultiDict
 from werkzeug.serving import BaseWSGIServer, make_server
 
 # Quiet flags: this machine has no network beyond loopback, and the tests want none.
@@ -40,13 +41,13 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SCREENSHOTS = Path(__file__).parent / "screenshots"
-# CI sets this so that a missing PostgreSQL, Redis or browser fails the run
+# CI sets this so that a missing PostgreSQL, Redis, browser or Caddy fails the run
 # instead of quietly skipping the tests that need them.
 REQUIRE_ALL = os.environ.get("UNDERSIGN_TEST_REQUIRE_ALL") == "1"
 SECRET = "test-secret-key"
 
 
-# --- services: PostgreSQL, Redis, Chromium ------------------------------------
+# --- services: PostgreSQL, Redis, Chromium, Caddy -----------------------------
 # An UNDERSIGN_TEST_* variable names the service to use (set but empty: none). Unset, the usual
 # local one is tried once per run, with a short timeout, and used if it answers. The tests that
 # need a service that is absent skip, or fail under UNDERSIGN_TEST_REQUIRE_ALL=1.
@@ -67,7 +68,7 @@ def redis_answers(url: str) -> None:
         client.ping()
 
 
-def chromium_answers(path: str) -> None:
+def executable_answers(path: str) -> None:
     if not os.access(path, os.X_OK):
         raise FileNotFoundError(f"no executable at {path}")
 
@@ -110,10 +111,18 @@ BROWSER = find(
     "Chromium",
     "UNDERSIGN_TEST_CHROMIUM",
     shutil.which("chromium") or "/usr/bin/chromium",
-    chromium_answers,
+    executable_answers,
 )
-SERVICES = (POSTGRES, REDIS, BROWSER)
+# The proxy production puts in front (deploy/Caddyfile), for tests/production/test_caddy_front.py.
+PROXY = find(
+    "Caddy",
+    "UNDERSIGN_TEST_CADDY",
+    shutil.which("caddy") or "/usr/bin/caddy",
+    executable_answers,
+)
+SERVICES = (POSTGRES, REDIS, BROWSER, PROXY)
 POSTGRES_URL, REDIS_URL, CHROMIUM = POSTGRES.value, REDIS.value, BROWSER.value
+CADDY = PROXY.value
 
 
 def pytest_report_header() -> str:
@@ -319,6 +328,9 @@ def make_app(database_url: str, tmp_path: Path, **overrides: Any) -> Flask:
         "SECRET_KEY": SECRET,
         "BASE_URL": "http://localhost",
         "TESTING": True,
+        # Tests sign many times from one address: the flood defence's tests ask for it.
+        "CHALLENGE_NETWORK_RATE": 1_000_000,
+        "CHALLENGE_PETITION_RATE": 1_000_000,
         **overrides,
     }
     app = create_app(config)
@@ -365,6 +377,18 @@ def create_petition(app: Flask, slug: str = "test-petition") -> str:
 
 
 LINK = re.compile(r"http://localhost/(verify|withdraw)/([\w.\-]+)")
+# The plain sign form's token, as the page renders it (templates/_form.html).
+FORM_TOKEN = re.compile(r'name="form_token" value="([^"]+)"')
+
+
+def post_form(client: FlaskClient, path: str, data: Any = None) -> Any:
+    """Open the page at `path` and post its sign form with the page's token, as a browser would."""
+    page = client.get(path)
+    issued = FORM_TOKEN.search(page.text)
+    assert issued, f"{path} has no sign form"
+    fields = MultiDict(data or {})
+    fields["form_token"] = issued.group(1)
+    return client.post(path, data=fields)
 
 
 class Signer:
@@ -382,6 +406,11 @@ class Signer:
     def sign(self, **fields: Any) -> Any:
         body = {"name": "Aigerim Bekova", "email": "aigerim@example.org", "country": "KZ", **fields}
         return self.client.post(f"/api/v1/petitions/{self.slug}/signatures", json=body)
+
+    def sign_on_page(self, lang: str = "en", **fields: Any) -> Any:
+        """Sign with the petition page's plain form, as a person without JavaScript would."""
+        body = {"name": "Aigerim Bekova", "email": "aigerim@example.org", "country": "KZ"}
+        return post_form(self.client, f"/p/{self.slug}?lang={lang}", {**body, **fields})
 
     def deliver(self) -> int:
         """Run the mailer once, as `undersign mailer` would."""

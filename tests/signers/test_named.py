@@ -15,6 +15,8 @@ from undersign.core.models import Petition, Signature
 from undersign.core.validation import parse_signature
 from werkzeug.datastructures import MultiDict
 
+from tests.conftest import post_form
+
 
 def named(app: Flask, email: str) -> bool:
     with database(app).sessions() as session:
@@ -26,14 +28,14 @@ def name_by_default(app: Flask, slug: str) -> None:
         session.execute(update(Petition).where(Petition.slug == slug).values(named_default=True))
 
 
-def post_form(client, slug: str, email: str, **fields: str):
+def sign_form(client, slug: str, email: str, **fields: str):
     """Post the no-JavaScript form as a browser does: a ticked box, then the hidden no."""
     data = [("name", "Aigerim Bekova"), ("email", email), ("country", "KZ"), ("locale", "en")]
     if fields.pop("tick", None):
         data.append(("named", "true"))
     data.append(("named", "false"))
     data += list(fields.items())
-    answer = client.post(f"/p/{slug}", data=MultiDict(data))
+    answer = post_form(client, f"/p/{slug}", MultiDict(data))
     assert answer.status_code == 202, answer.text[:300]
 
 
@@ -63,8 +65,8 @@ def test_a_choice_that_is_not_yes_or_no_is_refused(signer):
 def test_the_no_javascript_form_stores_the_tick_and_its_absence(app, client, petition, default):
     if default:
         name_by_default(app, petition)
-    post_form(client, petition, "ticked@example.org", tick="yes")
-    post_form(client, petition, "unticked@example.org")  # an untick says no, even by default yes
+    sign_form(client, petition, "ticked@example.org", tick="yes")
+    sign_form(client, petition, "unticked@example.org")  # an untick says no, even by default yes
     assert named(app, "ticked@example.org") is True
     assert named(app, "unticked@example.org") is False
 
@@ -86,7 +88,7 @@ def test_the_form_ticks_the_box_as_the_petition_says_and_tells_who_sees_what(
 def test_a_refused_form_keeps_the_signers_choice(app, client, petition):
     name_by_default(app, petition)
     data = [("name", ""), ("email", "a@example.org"), ("country", "KZ"), ("named", "false")]
-    page = client.post(f"/p/{petition}?lang=en", data=MultiDict(data))
+    page = post_form(client, f"/p/{petition}?lang=en", MultiDict(data))
     assert page.status_code == 422
     box = re.search(r'<input id="named"[^>]*>', page.text)
     assert box is not None and "checked" not in box.group(0)
@@ -114,7 +116,7 @@ def test_the_form_says_when_the_public_wall_shows_an_entry_as_the_petition_does(
 ):
     wall_mode(app, petition, mode)
     form = i18n.messages(lang)["form"]
-    refused = client.post(f"/p/{petition}?lang={lang}", data={"locale": lang, "email": "x"})
+    refused = post_form(client, f"/p/{petition}?lang={lang}", {"locale": lang, "email": "x"})
     assert refused.status_code == 422
     pages = {
         "page": client.get(f"/p/{petition}?lang={lang}").text,

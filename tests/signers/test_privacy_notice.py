@@ -24,7 +24,7 @@ from undersign.organisers import auth
 from undersign.organisers.auth import CLI
 from undersign.signers import notice, retention
 
-from tests.conftest import Signer, make_app
+from tests.conftest import Signer, make_app, post_form
 
 SLUG = "test-petition"
 NOTICE = f"/p/{SLUG}/privacy"
@@ -326,7 +326,7 @@ def test_the_petition_page_form_and_footer_link_the_notice(
 def test_the_no_javascript_forms_answer_links_the_notice(
     client: FlaskClient, petition: str
 ) -> None:
-    refused = client.post(f"/p/{SLUG}?lang=kk", data={"locale": "kk"})
+    refused = post_form(client, f"/p/{SLUG}?lang=kk", {"locale": "kk"})
     assert refused.status_code == 422
     page = refused.get_data(as_text=True)
     assert notice_link("kk") in page[page.index('<form class="sign"') : page.index("</form>")]
@@ -370,10 +370,7 @@ def test_pages_of_a_petition_link_its_notice_in_the_footer_and_others_link_none(
     assert signer.sign().status_code == 202
     signer.deliver()
     verify = client.get(f"/verify/{signer.token('aigerim@example.org')}?lang=kk")
-    thank_you = client.post(
-        f"/p/{SLUG}?lang=ru",
-        data={"name": "B B", "email": "b@example.org", "country": "KZ", "locale": "ru"},
-    )
+    thank_you = signer.sign_on_page("ru", email="b@example.org", locale="ru")
     assert thank_you.status_code == 202
     for answer, locale in ((verify, "kk"), (thank_you, "ru"), (client.get(NOTICE), "en")):
         assert notice_link(locale) in footer_of(answer)
@@ -388,7 +385,7 @@ def test_no_page_sets_a_cookie_as_the_footer_says(signer: Signer) -> None:
         client.get("/"),
         client.get(f"/p/{SLUG}"),
         client.get(NOTICE),
-        client.post(f"/p/{SLUG}", data={"name": "B B", "email": "b@example.org", "country": "KZ"}),
+        signer.sign_on_page(email="b@example.org"),
     ]
     for answer in answers:
         assert "Set-Cookie" not in answer.headers

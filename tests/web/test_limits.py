@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import create_petition, make_app
+from tests.conftest import create_petition, make_app, post_form
 
 
 def sign(client, n, slug="test-petition", **headers):
@@ -44,12 +44,13 @@ def test_the_default_limit_lets_a_shared_network_sign_at_a_human_pace(database_u
     assert all(sign(client, n).status_code == 202 for n in range(50))
 
 
-def test_the_default_limit_refuses_hundreds_a_minute(database_url, tmp_path):
+def test_the_default_limit_refuses_what_only_a_machine_sends(database_url, tmp_path):
+    # Shared addresses are spared by the flood defence's challenge; the limit stops machines.
     app = make_app(database_url, tmp_path)
     create_petition(app)
     client = app.test_client()
-    statuses = [sign(client, n).status_code for n in range(200)]
-    assert statuses.count(429) >= 100
+    statuses = [sign(client, n).status_code for n in range(650)]
+    assert statuses.count(429) >= 50
 
 
 def test_limits_are_per_address(limited):
@@ -121,7 +122,7 @@ def test_a_browser_form_that_is_refused_gets_a_page_in_its_language_not_json(lim
     client = app.test_client()
     form = {"name": "Ана", "email": "ana@example.org", "country": "KZ", "locale": "ru"}
     # The page's form and a form cached with the API's address share one limit.
-    assert client.post("/p/test-petition?lang=ru", data=form).status_code == 202
+    assert post_form(client, "/p/test-petition?lang=ru", form).status_code == 202
     assert (
         client.post("/api/v1/petitions/test-petition/signatures?lang=ru", data=form).status_code
         == 307

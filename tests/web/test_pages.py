@@ -17,6 +17,8 @@ from undersign.core.db import database
 from undersign.core.models import Signature
 from undersign.core.validation import MAX_LENGTH
 
+from tests.conftest import post_form
+
 
 def visible_text(html: str) -> str:
     without_code = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
@@ -250,7 +252,7 @@ def test_a_partner_link_to_the_petition_page_records_the_partner(
 def test_the_no_javascript_answer_links_languages_back_to_the_page(
     client: FlaskClient, petition: str
 ) -> None:
-    answer = client.post(f"/p/{petition}?lang=ru", data={"name": "", "locale": "ru"})
+    answer = post_form(client, f"/p/{petition}?lang=ru", {"name": "", "locale": "ru"})
     assert answer.status_code == 422
     assert "Заполните это поле." in answer.text
     # The answer's address is the page's: a language link stays on it, never on the API.

@@ -1,4 +1,4 @@
-"""Signed, expiring tokens for the links in emails: one salt per purpose.
+"""Signed, expiring tokens for the links in emails, and the plain form's: one salt per purpose.
 
 The signature's id inside a token is encrypted: whoever sees a link (a shared
 screenshot, a forwarded email) learns nothing from it, not even roughly how many
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadData, BadSignature, SignatureExpired, URLSafeTimedSerializer
 from nacl.exceptions import CryptoError
 from nacl.secret import SecretBox
 
@@ -26,6 +26,11 @@ class Purpose:
 
 VERIFY = Purpose("undersign.verify", timedelta(days=14))
 WITHDRAW = Purpose("undersign.withdraw", timedelta(days=365))
+# The no-JavaScript sign form's token, issued with the page that holds the form. A day:
+# long enough for a page opened in the evening and signed the next morning (the page is
+# kept by no shared cache, so its age is the reader's own), short enough that a token
+# copied out of the page does not serve a forged form for long.
+FORM = Purpose("undersign.form", timedelta(hours=24))
 
 
 @dataclass(frozen=True)
@@ -121,3 +126,21 @@ def read(keys: list[str], purpose: Purpose, token: str) -> Link:
     if signature_id is None:
         raise InvalidToken
     return Link(signature_id, issued_at)
+
+
+def make_form(keys: list[str], slug: str) -> str:
+    """Return a token for the sign form on one petition's page (its slug is public anyway)."""
+    return _serializer(keys, FORM).dumps(slug)
+
+
+def check_form(keys: list[str], slug: str, token: str) -> None:
+    """Raise InvalidToken unless `token` is a live form token for this petition.
+
+    An expired one is as invalid as a forged one: either way the signer reloads the page.
+    """
+    try:
+        value = _serializer(keys, FORM).loads(token, max_age=int(FORM.max_age.total_seconds()))
+    except BadData:  # forged, expired (SignatureExpired is one) or unreadable
+        raise InvalidToken from None
+    if value != slug:
+        raise InvalidToken

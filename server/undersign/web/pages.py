@@ -9,9 +9,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache, partial
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, make_response, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from undersign.campaigns import cards, charts, counting, images, news, petitions
@@ -172,7 +172,7 @@ def _partner_source() -> str:
 def petition_page(slug: str) -> ResponseReturnValue:
     locale = request_locale()
     context = _petition_page(slug, locale)
-    return render(
+    page = render(
         "petition.html",
         locale,
         form={"source": _partner_source()},
@@ -180,6 +180,7 @@ def petition_page(slug: str) -> ResponseReturnValue:
         **context,
         **_wall_stats_and_sharing(context["petition"], locale),
     )
+    return _holding_a_form(page)
 
 
 @bp.get("/embed/<slug>")
@@ -188,9 +189,32 @@ def embed_page(slug: str) -> ResponseReturnValue:
     locale, source = request_locale(), _partner_source()
     context = _petition_page(slug, locale)
     # Which sites may frame it (the partner's) is in headers.py, with every page's headers.
-    return render(
+    page = render(
         "embed.html", locale, form={"source": source}, errors={}, source=source, **context
     )
+    return _holding_a_form(page)
+
+
+def _holding_a_form(page: ResponseReturnValue) -> Response:
+    """Keep a page with a sign form out of shared caches: its token is fresh for each reader.
+
+    A proxy would hand one token to everyone for as long as it kept the page, and one
+    kept longer than the token lives would serve a form that can only be refused. The
+    reader's own browser may keep it, if it asks again before showing it (no-cache).
+    """
+    response = make_response(page)
+    response.cache_control.private = True
+    response.cache_control.no_cache = True
+    return response
+
+
+def form_token(slug: str) -> str:
+    """Return the token a page puts in its sign form: the proof a post came from that page."""
+    return tokens.make_form(settings().signing_keys, slug)
+
+
+# The sign form carries its token whichever view renders it (the page, the embed, its errors).
+bp.add_app_template_global(form_token, "form_token")
 
 
 # Every page's footer and form link a petition's notice, whichever view rendered them.
@@ -212,10 +236,22 @@ def privacy_notice(slug: str) -> ResponseReturnValue:
     )
 
 
+# The form's one field beyond the sign request's: the token its page issued (_from_our_page).
+FORM_TOKEN_FIELD = {
+    "type": "object",
+    "properties": {
+        "form_token": {"type": "string", "description": "What the petition page's form holds."}
+    },
+    "required": ["form_token"],
+}
+
+
 def _pages_only(described: dict[str, Any]) -> None:
     """Describe the form's post: a form body, every answer a page (the door's 400 aside)."""
     content = described["requestBody"]["content"]
-    content["application/x-www-form-urlencoded"] = content.pop("application/json")
+    body = content.pop("application/json")
+    body["schema"] = {"allOf": [body["schema"], FORM_TOKEN_FIELD]}
+    content["application/x-www-form-urlencoded"] = body
     for code, answered in described["responses"].items():
         if code != "400":
             answered["content"] = {"text/html": {"schema": {"type": "string"}}}
@@ -228,6 +264,8 @@ def _pages_only(described: dict[str, Any]) -> None:
     "Sign with the plain form; answered with the thank-you page, or the form and its errors",
     (202, "Pending verification (the thank-you page)", str),
     {
+        403: "Not from the petition's page: no valid form token, or another site's Origin "
+        "(a page saying to reload the petition and sign again).",
         404: "No such petition.",
         409: "The petition is closed (the form, saying so).",
         422: "Invalid fields (the form, each error beside its field).",
@@ -242,6 +280,8 @@ def sign_page(slug: str) -> ResponseReturnValue:
     form = request.form
     locale = request_locale(form.get("locale"))
     context = _petition_page(slug, locale)
+    if not _from_our_page(slug):
+        return render("form_refused.html", locale, 403, petition=context["petition"])
     try:
         signature = parse_signature(form, default_locale=locale)
         signing.sign(get_session(), slug, signature, settings=settings(), client=params.client())
@@ -265,6 +305,29 @@ def sign_page(slug: str) -> ResponseReturnValue:
         **context,
         **_wall_stats_and_sharing(context["petition"], locale),
     )
+
+
+def _from_our_page(slug: str) -> bool:
+    """Tell whether a form post came from this petition's page, not from another site.
+
+    Another site's page can post our form from its visitors' browsers (to sign in their
+    name, or to have us email anyone), but it cannot send our Origin: a browser names
+    the page that posted. `Origin: null` (a sandboxed frame) could be anyone's. Browsers
+    too old to send an Origin still need the token, which only our page hands out.
+    """
+    origin = request.headers.get("Origin")
+    if origin is not None and origin != _origin_of(settings().base_url):
+        return False
+    try:
+        tokens.check_form(settings().signing_keys, slug, request.form.get("form_token", ""))
+    except tokens.InvalidToken:
+        return False
+    return True
+
+
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _link_problem(token: str, purpose: tokens.Purpose, done: str) -> str | None:
