@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from typing import Protocol
 
 import redis
@@ -18,6 +19,7 @@ class Cache(Protocol):
     def get_near(self, key: str, seconds: float) -> str | None: ...
     def set(self, key: str, value: str, ttl: int) -> None: ...
     def delete(self, key: str) -> None: ...
+    def count(self, keys: Sequence[str], ttl: int, by: int = 1) -> list[int]: ...
 
 
 class MemoryCache:
@@ -45,6 +47,18 @@ class MemoryCache:
     def delete(self, key: str) -> None:
         with self._lock:
             self._entries.pop(key, None)
+
+    def count(self, keys: Sequence[str], ttl: float, by: int = 1) -> list[int]:
+        """Add `by` to each count and return them; a new count expires after `ttl`."""
+        counts = []
+        with self._lock:
+            for key in keys:
+                expires, value = self._entries.get(key, (0.0, "0"))
+                if expires < time.monotonic():
+                    expires, value = time.monotonic() + ttl, "0"
+                counts.append(int(value) + by)
+                self._entries[key] = (expires, str(counts[-1]))
+        return counts
 
 
 class RedisCache:
@@ -121,6 +135,23 @@ class RedisCache:
             self._redis.delete(key)
         except redis.RedisError as error:
             self._failed("delete", error)
+
+    def count(self, keys: Sequence[str], ttl: int, by: int = 1) -> list[int]:
+        """Add `by` to each count every process shares and return them, in one round trip.
+
+        A new count expires after `ttl`: SET NX gives it the expiry, INCRBY keeps it.
+        """
+        if self._away():
+            return self._local.count(keys, ttl, by)
+        pipe = self._redis.pipeline()  # MULTI: no expiry falls between a SET and its INCRBY
+        for key in keys:
+            pipe.set(key, 0, ex=ttl, nx=True)
+            pipe.incrby(key, by)
+        try:
+            return [int(count) for count in pipe.execute()[1::2]]
+        except redis.RedisError as error:
+            self._failed("count", error)
+            return self._local.count(keys, ttl, by)
 
     def ping(self) -> bool:
         """Ask Redis now, whatever came before; an answer ends the wait for it."""

@@ -28,9 +28,17 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_FROM": "Undersign <no-reply@localhost>",
     "TRUSTED_PROXIES": 0,
     "RATELIMIT_ENABLED": True,
-    "SIGN_RATE_LIMIT": "60 per minute;1000 per hour",
+    # Per address, only what a machine reaches: the flood defence below spares shared addresses.
+    "SIGN_RATE_LIMIT": "600 per minute;10000 per hour",
     "TOKEN_RATE_LIMIT": "60 per minute",
     "SHARED_ADDRESS_THRESHOLD": 25,
+    # The flood defence (signers/flood.py): signatures a window may bring from one network
+    # (IPv4 address, IPv6 /64) or to one petition before each post must solve a challenge,
+    # and the challenge's cost at the threshold (ALTCHA maxnumber; about 1 s on a cheap phone).
+    "CHALLENGE_NETWORK_RATE": 10,
+    "CHALLENGE_PETITION_RATE": 300,
+    "CHALLENGE_WINDOW": 60,
+    "CHALLENGE_COST": 20_000,
     "COUNT_CACHE_SECONDS": 2,
     # Hosts inside the server's own network that webhooks may still be sent to (names or
     # addresses, comma-separated); every other internal destination is refused.
@@ -64,6 +72,10 @@ class Settings:
     sign_rate_limit: str
     token_rate_limit: str
     shared_address_threshold: int
+    challenge_network_rate: int
+    challenge_petition_rate: int
+    challenge_window: int
+    challenge_cost: int
     count_cache_seconds: int
     webhook_internal_hosts: frozenset[str]
 
@@ -121,6 +133,10 @@ def load(config: Mapping[str, Any], instance_path: str) -> Settings:
         shared_address_threshold=_integer(
             "SHARED_ADDRESS_THRESHOLD", get("SHARED_ADDRESS_THRESHOLD")
         ),
+        challenge_network_rate=_integer("CHALLENGE_NETWORK_RATE", get("CHALLENGE_NETWORK_RATE")),
+        challenge_petition_rate=_integer("CHALLENGE_PETITION_RATE", get("CHALLENGE_PETITION_RATE")),
+        challenge_window=_integer("CHALLENGE_WINDOW", get("CHALLENGE_WINDOW")),
+        challenge_cost=_integer("CHALLENGE_COST", get("CHALLENGE_COST")),
         count_cache_seconds=_integer("COUNT_CACHE_SECONDS", get("COUNT_CACHE_SECONDS")),
         webhook_internal_hosts=frozenset(
             host.lower() for host in _string_list(get("WEBHOOK_INTERNAL_HOSTS"))

@@ -15,8 +15,8 @@ from undersign.core.config import settings
 from undersign.core.db import get_session
 from undersign.core.models import WallMode
 from undersign.core.validation import InvalidFields, SignatureInput, explain, parse_signature
-from undersign.signers import signing
-from undersign.web import params, polls
+from undersign.signers import flood, signing
+from undersign.web import challenges, params, polls
 from undersign.web.access import bearer_rights
 from undersign.web.api.contract import described
 from undersign.web.api.fields import Language, Number, Paging, Request, refuse
@@ -127,6 +127,27 @@ class Token(Request):
     ]
 
 
+class SignRequest(SignatureInput):
+    altcha: Annotated[
+        str | None,
+        Field(
+            max_length=flood.MAX_PAYLOAD,
+            description="A solved challenge, as ALTCHA's widget sends it: base64 of the JSON "
+            "{algorithm, challenge, number, salt, signature}. Needed only after a 428.",
+        ),
+    ] = None
+
+
+class Challenge(BaseModel):
+    """An ALTCHA challenge: find `number` ≤ `maxnumber` with SHA-256(salt + number) = challenge."""
+
+    algorithm: Literal["SHA-256"]
+    challenge: str
+    maxnumber: int
+    salt: Annotated[str, Field(description="Carries the petition and the expiry (`expires`).")]
+    signature: str
+
+
 class Verified(BaseModel):
     status: Literal["verified"]
     petition: str
@@ -235,6 +256,44 @@ def _forms_too(described: dict[str, Any]) -> None:
     for_browsers(described, "404", "413", "429")
 
 
+def _challenge_asked(described: dict[str, Any]) -> None:
+    """Describe the 428's body: the error, with the challenge to solve."""
+    described["responses"]["428"]["content"]["application/json"]["schema"] = {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message", "challenge"],
+                "properties": {
+                    "code": {"const": "challenge_required"},
+                    "message": {"type": "string"},
+                    "challenge": {"$ref": "#/components/schemas/Challenge"},
+                },
+            }
+        },
+    }
+
+
+def _sign_described(described: dict[str, Any]) -> None:
+    _forms_too(described)
+    _challenge_asked(described)
+
+
+@bp.get("/petitions/<slug>/challenge")
+@described(
+    "A proof-of-work challenge for signing this petition (ALTCHA; single-use, never cached)",
+    (200, "A challenge, harder the faster this network or petition signs", Challenge),
+    NO_PETITION,
+)
+def challenge(slug: str) -> Response:
+    if _count(slug) is None:  # the cached count knows which petitions exist
+        raise petitions.PetitionNotFound(slug)
+    response = jsonify(challenges.challenge(slug))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.post("/petitions/<slug>/signatures")
 @limiter.shared_limit(sign_limit, scope="sign")
 @described(
@@ -245,10 +304,12 @@ def _forms_too(described: dict[str, Any]) -> None:
         409: "The petition is closed.",
         415: "Neither JSON nor a form.",
         422: "Invalid fields; `fields` says which.",
+        428: "Signing is fast here now: solve `challenge` and send the signature again with "
+        "`altcha`.",
     },
-    body=SignatureInput,
+    body=SignRequest,
     reads=False,  # read as the no-JavaScript form's is (core.validation), then localised
-    adjust=_forms_too,
+    adjust=_sign_described,
 )
 def sign(slug: str) -> ResponseReturnValue:
     """Take a signature as JSON."""
@@ -263,11 +324,14 @@ def sign(slug: str) -> ResponseReturnValue:
     locale = _locale(body["locale"] if isinstance(body.get("locale"), str) else None)
     try:
         signature = parse_signature(body, default_locale=locale)
+        challenges.admit(slug, body.get("altcha"))
         signing.sign(get_session(), slug, signature, settings=settings(), client=params.client())
     except InvalidFields as invalid:
         texts = i18n.messages(locale)["errors"]
         fields = explain(invalid.fields, texts, locale)
         raise APIError(422, "invalid_fields", texts["summary"], fields) from None
+    except flood.ChallengeRequired as asked:
+        return challenges.refusal(asked, locale)
     message = i18n.messages(locale)["sign"]["success"]
     return jsonify(status="pending", message=message), 202
 
