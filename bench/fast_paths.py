@@ -11,11 +11,11 @@ the Flask route), and the bare Flask GET of `bench/floor.py`. Reads per second, 
 servers' CPU a read, and each variant's share of the floor's reads in the same round.
 
 **The mailer** (`mail/worker.py`): `--messages` queued verification emails to a local
-SMTP server that only counts, first arrival to last, by one mailer process as shipped
-(a queue goes over two connections) and by one with `worker.SENDERS = 1` (one
-connection, in order); beside a floor: one connection of plain smtplib handing over
-the same number of prebuilt messages, nothing else. `--smtp-delay-ms` makes the
-server answer each message that much later, as one a network away does.
+SMTP server that only counts, first arrival to last, sent by `undersign mailer`, beside a
+floor: one connection of plain smtplib handing over the same number of prebuilt messages,
+nothing else. `--smtp-delay-ms` makes the server answer each message that much later, as
+one a network away does. (A second connection taking turns with the first was measured
+here and removed: bench/README.md.)
 
 The variants take turns within each round, the order turning from one round to the
 next, so that a neighbour's load falls on all of them alike. Results go to
@@ -84,16 +84,6 @@ def serve(port: int, workers: int, without_count_polls: bool) -> None:
     run_gunicorn("127.0.0.1", port, workers, factory=factory)
 
 
-def run_mailer(one_connection: bool) -> None:
-    """`undersign mailer`, over one SMTP connection if asked."""
-    from undersign.cli import main
-    from undersign.mail import worker
-
-    if one_connection:
-        worker.SENDERS = 1
-    main(["mailer"], prog_name="undersign")
-
-
 def smtp_floor(port: int, messages: int) -> None:
     """Hand `messages` copies of one prebuilt email over one smtplib connection."""
     data = (
@@ -149,11 +139,7 @@ def measure_mailer(
         env=env, check=True, capture_output=True,
     )  # fmt: skip
     engine = create_engine(url)
-    variants = {
-        "two connections": [sys.executable, HERE, "mailer"],
-        "one connection": [sys.executable, HERE, "mailer", "--one-connection"],
-        "smtplib floor": None,
-    }
+    variants = {"mailer": undersign("mailer"), "smtplib floor": None}
     found: dict[str, list[dict[str, Any]]] = {name: [] for name in variants}
     try:
         for n, name in _in_turns(list(variants), rounds):
@@ -235,8 +221,6 @@ def main() -> None:
     serving.add_argument("--port", type=int, required=True)
     serving.add_argument("--workers", type=int, default=WORKERS)
     serving.add_argument("--without-count-polls", action="store_true")
-    mailing = sub.add_parser("mailer")
-    mailing.add_argument("--one-connection", action="store_true")
     plain = sub.add_parser("smtp-floor")
     plain.add_argument("--port", type=int, required=True)
     plain.add_argument("--messages", type=int, required=True)
@@ -250,8 +234,6 @@ def main() -> None:
     args = parser.parse_args()
     if args.part == "serve":
         return serve(args.port, args.workers, args.without_count_polls)
-    if args.part == "mailer":
-        return run_mailer(args.one_connection)
     if args.part == "smtp-floor":
         return smtp_floor(args.port, args.messages)
     compare(args.only, args.rounds, args.seconds, args.messages, args.smtp_delay_ms / 1000)
@@ -280,7 +262,6 @@ def compare(only: str | None, rounds: int, seconds: int, messages: int, delay: f
             say(f"mailer: {rounds} rounds of {messages} messages, each variant")
             mails = results["mailer"] = measure_mailer(url, rounds, messages, delay)
             lines += ["mailer:", *summary(mails, "per_second", "smtplib floor", lambda rs: "")]
-            lines.append(gain(mails, "two connections", "one connection", "per_second"))
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     (BENCH / "results" / f"fast-paths-{stamp}.json").write_text(json.dumps(results, indent=2))
     print("\n" + "\n".join(lines))

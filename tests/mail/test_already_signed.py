@@ -23,9 +23,10 @@ from undersign.signers.signing import MAX_EMAILS_PER_SIGNATURE, RESEND_INTERVAL
 from tests.conftest import LINK, Signer, SMTPServer
 from tests.core.test_sealing import SLUG, make_sealed_petition
 
-# Headers that change with every request whatever address it names: its id, and how many
-# more this client may send (the same count down for every address).
-PER_REQUEST = {"X-Request-ID", "X-RateLimit-Remaining"}
+# Headers that change with every request whatever address it names: its id, how many more
+# this client may send (the same count down for every address), and when its window resets
+# (which moves with the clock: three requests may straddle a second).
+PER_REQUEST = {"X-Request-ID", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After"}
 
 
 def answer_of(response) -> tuple[int, bytes, list[tuple[str, str]]]:

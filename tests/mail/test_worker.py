@@ -83,20 +83,18 @@ def test_a_database_error_mid_batch_sends_the_rest_at_once_and_one_twice_at_most
     assert waiting(app) == 0
 
 
-def test_a_queue_goes_over_two_connections_and_arrives_in_the_order_claimed(signer, smtp, app):
-    addresses = [f"q{n:02}@example.org" for n in range(worker.PARALLEL_FROM)]
+def test_a_queue_goes_over_one_connection_and_arrives_in_the_order_claimed(signer, smtp, app):
+    addresses = [f"q{n:02}@example.org" for n in range(24)]
     for address in addresses:
         signer.sign(email=address)
 
     assert worker.deliver_due(app) == len(addresses)
-    assert smtp.mailbox.connections == worker.SENDERS
+    assert smtp.mailbox.connections == 1
     assert [to for envelope in smtp.mailbox.envelopes for to in envelope.rcpt_tos] == addresses
 
 
 @pytest.mark.slow  # a mailer of its own, in a process, killed
-@pytest.mark.parametrize(
-    "queued", [8, worker.PARALLEL_FROM + 4], ids=["one connection", "a queue over two"]
-)
+@pytest.mark.parametrize("queued", [8, 24], ids=["a few", "a queue"])
 def test_a_mailer_killed_mid_batch_sends_again_at_most_the_message_in_hand(
     signer, smtp, app, database_url, queued
 ):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import smtplib
 import ssl
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NoReturn, Protocol, Self
 
@@ -28,8 +27,8 @@ CLOSING = 421
 class Transport(Protocol):
     def __enter__(self) -> Self: ...
     def __exit__(self, *exc: object) -> None: ...
-    def send(self, message: Email, ready: Callable[[], None] = ...) -> None:
-        """Hand `message` to the server, calling `ready` just before it can be taken."""
+    def send(self, message: Email) -> None:
+        """Hand `message` to the server."""
 
 
 class PermanentFailure(Exception):
@@ -105,7 +104,7 @@ class SMTPTransport:
         except (smtplib.SMTPException, OSError):
             self.connection.close()
 
-    def send(self, message: Email, ready: Callable[[], None] = lambda: None) -> None:
+    def send(self, message: Email) -> None:
         assert self.connection is not None
         envelope = envelope_of(message.to)
         # SMTPUTF8 exactly when an address is not ASCII, as smtplib's send_message asks for it.
@@ -123,7 +122,7 @@ class SMTPTransport:
             reason = f"the message cannot be encoded ({type(error).__name__})"
             raise PermanentFailure(reason) from None
         try:
-            self._transact(message.sender.address, envelope.recipient, data, options, ready)
+            self.connection.sendmail(message.sender.address, [envelope.recipient], data, options)
         except smtplib.SMTPRecipientsRefused as refused:
             _refused(max(code for code, _ in refused.recipients.values()), "recipient refused")
         except smtplib.SMTPSenderRefused as refused:
@@ -133,53 +132,6 @@ class SMTPTransport:
             _refused(error.smtp_code, "message refused")
         except (smtplib.SMTPException, OSError) as error:
             raise ServerUnavailable(_reason(error)) from error
-
-    def _transact(
-        self,
-        sender: str,
-        recipient: str,
-        data: bytes,
-        options: list[str],
-        ready: Callable[[], None],
-    ) -> None:
-        """smtplib's `sendmail` for one recipient, with `ready` called before the DATA.
-
-        The server takes a message only at the end of its DATA: until then a
-        mailer that dies leaves nothing behind, so the envelope may go ahead of
-        `ready` (the record of the message before, see outbox.Ledger).
-        """
-        connection = self.connection
-        assert connection is not None
-        if connection.does_esmtp and connection.has_extn("size"):
-            options = [*options, f"size={len(data)}"]
-        code, answer = connection.mail(sender, options)
-        if code != 250:
-            _reset(connection, code)
-            raise smtplib.SMTPSenderRefused(code, answer, sender)
-        code, answer = connection.rcpt(recipient)
-        if code not in (250, 251):
-            _reset(connection, code)
-            raise smtplib.SMTPRecipientsRefused({recipient: (code, answer)})
-        try:
-            ready()
-        except BaseException:
-            _reset(connection, 0)  # what was begun is dropped, not taken
-            raise
-        code, answer = connection.data(data)
-        if code != 250:
-            _reset(connection, code)
-            raise smtplib.SMTPDataError(code, answer)
-
-
-def _reset(connection: smtplib.SMTP, code: int) -> None:
-    """After a refusal, end the transaction as sendmail does: RSET, or close on a 421."""
-    if code == CLOSING:
-        connection.close()
-        return
-    try:
-        connection.rset()
-    except (smtplib.SMTPException, OSError):
-        connection.close()
 
 
 def _refused(code: int, what: str) -> NoReturn:
@@ -206,8 +158,7 @@ class ConsoleTransport:
     def __exit__(self, *exc: object) -> None:
         return None
 
-    def send(self, message: Email, ready: Callable[[], None] = lambda: None) -> None:
-        ready()
+    def send(self, message: Email) -> None:
         print(
             f"\n----- email to {message.to} -----\nSubject: {message.subject}\n\n{message.text}"
             "----- end of email -----",

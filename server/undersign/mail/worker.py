@@ -4,23 +4,18 @@ Emails and webhooks have a loop each (webhooks in a thread of their own), so an
 endpoint that never answers cannot hold back anyone's verification email.
 Each message's outcome is recorded as soon as it is known: a mailer that dies
 mid-batch sends at most the message in hand twice, and one message's failure
-is that message's alone. A queue of emails goes over two SMTP connections at
-once, its messages still handed over one at a time, in the order claimed.
-
-The two connections are kept beside the simple way, one connection: 1.24-1.41 times
-the messages a second on the bench, though only 1.09 times against a server 5 ms
-away (bench/README.md, "Is each fast path still worth its code?").
+is that message's alone. Emails go over one SMTP connection: a second one, taking
+turns with the first, was worth 9% against a server 5 ms away (bench/README.md, "Is
+each fast path still worth its code?"), not its code.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import Flask
@@ -47,10 +42,6 @@ from undersign.organisers import mailings, webhooks
 log = logging.getLogger(__name__)
 
 BATCH = 100
-# SMTP connections a round sends over at once, each in a thread of its own; a
-# second only when at least PARALLEL_FROM messages are claimed (a queue).
-SENDERS = 2
-PARALLEL_FROM = 20
 # Each webhook may take its whole timeout: a smaller batch keeps a round short.
 WEBHOOK_BATCH = 20
 IDLE_SECONDS = 1.0
@@ -109,167 +100,52 @@ def _send_emails(
     transport: Transport | None,
     stop: threading.Event,
 ) -> int:
-    """Send the claimed emails, recording each outcome as soon as it is known.
-
-    A round with a queue sends over SENDERS connections at once, each in a thread
-    of its own: while one waits for the server, another builds its next message.
-    They hand messages over in the order claimed, each only once the one before
-    is recorded (see `_Round`), so a mailer that dies sends again at most the
-    message in hand, as with one connection.
+    """Send the claimed emails over one connection, recording each outcome as soon as it is known.
 
     Only the server going away (refused connection, disconnect, timeout, 421)
-    stops the batch: then the messages in hand and all that wait back off together.
+    stops the batch: then the message in hand and all that wait back off together.
     """
-    sessions = database(app).sessions
-    round_ = _Round(claims, time.monotonic() + outbox.WORK_SECONDS, stop)
-    outcomes: list[_Outcome] = []
-    try:
-        signatures = _signatures_of(sessions, claims)
-        # A second connection pays for its handshake only with a queue; a transport
-        # passed in (the console's, a test's) is one connection.
-        many = transport is None and len(claims) >= PARALLEL_FROM
-        helpers = [
-            threading.Thread(
-                target=lambda: outcomes.append(_sender(app, round_, signatures, None, now)),
-                name=f"mail-sender-{n}",
-            )
-            for n in range(1, SENDERS if many else 1)
-        ]
-        for helper in helpers:
-            helper.start()
-        try:
-            outcomes.append(_sender(app, round_, signatures, transport, now))
-        except BaseException:
-            round_.break_off()  # no helper waits for a turn this thread will never finish
-            raise
-        finally:
-            for helper in helpers:
-                helper.join()
-    finally:
-        untried = [claim for outcome in outcomes for claim in outcome.untried]
-        away = [o.error for o in outcomes if isinstance(o.error, ServerUnavailable)]
-        if away:
-            _server_away(sessions, [*untried, *round_.waiting], str(away[0]), now)
-        else:
-            # Time up, told to stop, or broken off: what was not tried is due again
-            # at once, for this mailer or another, instead of after the lease.
-            _give_back(sessions, [*untried, *round_.waiting], now)
-    for outcome in outcomes:
-        if outcome.error is not None and not isinstance(outcome.error, ServerUnavailable):
-            raise outcome.error
-    return sum(outcome.sent for outcome in outcomes)
-
-
-class _Abandoned(Exception):
-    """Another sender broke the round off: the message in hand goes untried."""
-
-
-class _Round:
-    """The claims of one round, shared by its senders: taken in order, handed over in order.
-
-    Each claim gets a number as it is taken. A sender hands its message's
-    content to the server (`turn`) only once every claim taken before it is
-    finished: sent and recorded, or settled otherwise. So however many senders,
-    at any moment at most one message is taken by the server and not recorded,
-    and none goes before one claimed earlier that may still go.
-    """
-
-    def __init__(self, claims: list[outbox.Claim], stop_at: float, stop: threading.Event) -> None:
-        self.waiting = deque(claims)
-        self.stop_at, self.stop = stop_at, stop
-        self._taken = 0
-        self._next = 0  # the number whose turn it is: every one below it is finished
-        self._finished: set[int] = set()
-        self._broken = False
-        self._changed = threading.Condition()
-
-    def take(self) -> tuple[int, outbox.Claim] | None:
-        """Return the next claim and its number; None when none is left or time is up."""
-        with self._changed:
-            if self._broken or not self.waiting:
-                return None
-            if time.monotonic() >= self.stop_at or self.stop.is_set():
-                return None
-            self._taken += 1
-            return self._taken - 1, self.waiting.popleft()
-
-    def turn(self, number: int) -> None:
-        """Wait until every claim taken before `number` is finished."""
-        with self._changed:
-            self._changed.wait_for(lambda: self._next == number or self._broken)
-            if self._broken:
-                raise _Abandoned
-
-    def finish(self, number: int) -> None:
-        with self._changed:
-            self._finished.add(number)
-            while self._next in self._finished:
-                self._finished.remove(self._next)
-                self._next += 1
-            self._changed.notify_all()
-
-    def break_off(self) -> None:
-        """Stop every sender: none takes another claim, none waiting for its turn hands one over."""
-        with self._changed:
-            self._broken = True
-            self._changed.notify_all()
-
-
-@dataclass
-class _Outcome:
-    sent: int = 0
-    # Taken and not tried, or in hand when the server went away: given back or backing off.
-    untried: list[outbox.Claim] = field(default_factory=list)
-    error: Exception | None = None
-
-
-def _sender(
-    app: Flask,
-    round_: _Round,
-    signatures: dict[int, Signature],
-    transport: Transport | None,
-    now: datetime,
-) -> _Outcome:
-    """Send claims of the round over one connection until none is left; say how it went."""
     settings = config.settings(app)
     sessions = database(app).sessions
-    outcome = _Outcome()
+    waiting = deque(claims)
+    stop_at = time.monotonic() + outbox.WORK_SECONDS
     in_hand: outbox.Claim | None = None
+    sent = 0
     try:
+        signatures = _signatures_of(sessions, claims)
         with (
             app.app_context(),
             outbox.Ledger(database(app).engine) as ledger,
             transport or transport_for(settings) as connection,
         ):
-            while (taken := round_.take()) is not None:
-                number, in_hand = taken
-                ready = functools.partial(round_.turn, number)
+            while waiting and time.monotonic() < stop_at and not stop.is_set():
+                in_hand = waiting.popleft()
                 if in_hand.kind == OutboxKind.UPDATE:
-                    outcome.sent += _send_update(
-                        sessions, connection, in_hand, settings, now, ready
-                    )
+                    sent += _send_update(sessions, connection, in_hand, settings, now)
                 else:
                     signature = signatures.get(in_hand.signature_id or 0)
-                    outcome.sent += _send_one(
-                        sessions, ledger, connection, in_hand, signature, settings, now, ready
+                    sent += _send_one(
+                        sessions, ledger, connection, in_hand, signature, settings, now
                     )
                 in_hand = None
-                round_.finish(number)
-    except _Abandoned:
-        outcome.untried += [in_hand] if in_hand else []
-    except ServerUnavailable as error:
-        round_.break_off()
-        outcome.untried += [in_hand] if in_hand else []
-        outcome.error = error
-    except Exception as error:
-        round_.break_off()
+    except ServerUnavailable as away:
+        backing_off = [*([in_hand] if in_hand else []), *waiting]
+        waiting.clear()
+        _server_away(sessions, backing_off, str(away), now)
+        return sent
+    except Exception:
         if in_hand is not None:
             # Unforeseen, with a message in hand (or the database gone after it was
             # sent): that one waits its backoff, so that a message that breaks the
             # mailer cannot hold the others back for ever.
             _retry_quietly(sessions, in_hand, "unexpected error", now)
-        outcome.error = error
-    return outcome
+        raise
+    finally:
+        # Time up, told to stop, or broken off: what was not tried is due again at
+        # once, for this mailer or another, instead of after the lease.
+        if waiting:
+            _give_back(sessions, list(waiting), now)
+    return sent
 
 
 def _signatures_of(
@@ -292,7 +168,6 @@ def _send_one(
     signature: Signature | None,
     settings: Settings,
     now: datetime,
-    ready: Callable[[], None],
 ) -> int:
     """Send one email to a signer and record how it went; return 1 if the server took it."""
     status, build = _EMAIL_FOR[OutboxKind(claim.kind)]
@@ -309,7 +184,7 @@ def _send_one(
         reason = f"the message cannot be built ({type(error).__name__})"
         _give_up(sessions, claim, reason, now, "unbuildable")
         return 0
-    if not _delivered(sessions, connection, claim, [message], now, ready):
+    if not _delivered(sessions, connection, claim, [message], now):
         return 0
     _sent(sessions, ledger, claim, signature)
     return 1
@@ -321,16 +196,11 @@ def _delivered(
     claim: outbox.Claim,
     built: list[Email],
     now: datetime,
-    ready: Callable[[], None],
 ) -> bool:
-    """Hand a claim's messages to the server; on a refusal, record it and answer False.
-
-    `ready` returns once the claims before this one are finished (`_Round.turn`);
-    the transport calls it just before the server can take a message.
-    """
+    """Hand a claim's messages to the server; on a refusal, record it and answer False."""
     try:
         for message in built:
-            connection.send(message, ready)
+            connection.send(message)
     except TemporaryFailure as failure:
         _failed_for_now(sessions, claim, str(failure), now)
         return False
@@ -392,7 +262,6 @@ def _send_update(
     claim: outbox.Claim,
     settings: Settings,
     now: datetime,
-    ready: Callable[[], None],
 ) -> int:
     """Send one organisers' update and count how it went; return how many the server took."""
     assert claim.mailing_id is not None
@@ -407,7 +276,7 @@ def _send_update(
         _give_up(sessions, claim, reason, now, "unbuildable")
         return 0
     # A test send is one message a language.
-    if not _delivered(sessions, connection, claim, built, now, ready):
+    if not _delivered(sessions, connection, claim, built, now):
         return 0
     with sessions.begin() as session:
         outbox.drop(session, [claim.id])
