@@ -98,7 +98,7 @@ class Stack:
         self.processes.append(process)
         return process
 
-    def serve(self, name: str) -> str:
+    def serve(self, name: str, workers: int = 2) -> str:
         """Start `undersign serve --no-mailer` on a free port; return its base URL once ready."""
         port = free_port()
         process = self.start(
@@ -109,7 +109,7 @@ class Stack:
             "--port",
             str(port),
             "--workers",
-            "2",
+            str(workers),
             "--no-mailer",
         )
         base = f"http://127.0.0.1:{port}"
