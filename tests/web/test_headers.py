@@ -122,6 +122,12 @@ PAGES: dict[str, tuple[Callable[[Visit], TestResponse], int, str]] = {
     "withdraw": (lambda v: v.client.get(f"/withdraw/{v.withdraw}"), 200, "token"),
     "withdraw-pressed": (lambda v: v.client.post(f"/withdraw/{v.withdraw}"), 200, "token"),
     "unsubscribe-broken-link": (lambda v: v.client.get("/unsubscribe/not-a-token"), 400, "token"),
+    "waiting-link-broken": (lambda v: v.client.get(f"/p/{SLUG}/wait/not-a-ticket"), 410, "token"),
+    "waiting-link-odd-address": (
+        lambda v: v.client.get(f"/p/{SLUG}/wait/not-a-ticket/more"),
+        404,
+        "token",
+    ),
     "unsubscribe-pressed": (lambda v: v.client.post("/unsubscribe/not-a-token"), 400, "token"),
     "admin": (lambda v: v.client.get("/admin/"), 200, "admin"),
     "admin-as-static-file": (lambda v: v.client.get("/static/admin/index.html"), 200, "admin"),

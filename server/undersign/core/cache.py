@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Protocol, cast
 
 import redis
 from flask import Flask, current_app
@@ -19,6 +19,8 @@ class Cache(Protocol):
     def get_near(self, key: str, seconds: float) -> str | None: ...
     def set(self, key: str, value: str, ttl: int) -> None: ...
     def delete(self, key: str) -> None: ...
+    def take(self, key: str) -> str | None: ...
+    def queue(self, key: str, now: float, step: float, ttl: int) -> float: ...
     def count(self, keys: Sequence[str], ttl: int, by: int = 1) -> list[int]: ...
 
 
@@ -47,6 +49,26 @@ class MemoryCache:
     def delete(self, key: str) -> None:
         with self._lock:
             self._entries.pop(key, None)
+
+    def take(self, key: str) -> str | None:
+        """Return the entry and delete it, at once: of two racing takers, one gets it."""
+        with self._lock:
+            entry = self._entries.pop(key, None)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def queue(self, key: str, now: float, step: float, ttl: int) -> float:
+        """Return the next place in a queue served one per `step`: no earlier than now + step.
+
+        The queue (its next free time) is kept until `ttl` seconds after its last place.
+        """
+        with self._lock:
+            expires, value = self._entries.get(key, (0.0, "0"))
+            ahead = float(value) if expires >= time.monotonic() else 0.0
+            place = max(ahead, now) + step
+            self._entries[key] = (time.monotonic() + place - now + ttl, repr(place))
+        return place
 
     def count(self, keys: Sequence[str], ttl: float, by: int = 1) -> list[int]:
         """Add `by` to each count and return them; a new count expires after `ttl`."""
@@ -135,6 +157,39 @@ class RedisCache:
             self._redis.delete(key)
         except redis.RedisError as error:
             self._failed("delete", error)
+
+    def take(self, key: str) -> str | None:
+        """Return the entry and delete it, in one command (GETDEL): one racing taker gets it."""
+        local = self._local.take(key)
+        self._near.delete(key)
+        if self._away():
+            return local
+        try:
+            value = self._redis.getdel(key)
+        except redis.RedisError as error:
+            self._failed("take", error)
+            return local
+        return value.decode() if isinstance(value, bytes) else None
+
+    # MemoryCache.queue in one step that no other process can split (Redis runs a script whole).
+    QUEUE = """
+    local ahead = tonumber(redis.call('GET', KEYS[1]) or '0')
+    local place = math.max(ahead, tonumber(ARGV[1])) + tonumber(ARGV[2])
+    local kept = math.ceil(place - tonumber(ARGV[1])) + tonumber(ARGV[3])
+    redis.call('SET', KEYS[1], string.format('%.3f', place), 'EX', kept)
+    return string.format('%.3f', place)
+    """
+
+    def queue(self, key: str, now: float, step: float, ttl: int) -> float:
+        """Return the next place in a queue every process shares (see MemoryCache.queue)."""
+        if self._away():
+            return self._local.queue(key, now, step, ttl)
+        try:
+            place = self._redis.eval(self.QUEUE, 1, key, repr(now), repr(step), ttl)
+        except redis.RedisError as error:
+            self._failed("queue", error)
+            return self._local.queue(key, now, step, ttl)
+        return float(cast(bytes, place))
 
     def count(self, keys: Sequence[str], ttl: int, by: int = 1) -> list[int]:
         """Add `by` to each count every process shares and return them, in one round trip.

@@ -39,6 +39,8 @@ DEFAULTS: dict[str, Any] = {
     "CHALLENGE_PETITION_RATE": 300,
     "CHALLENGE_WINDOW": 60,
     "CHALLENGE_COST": 20_000,
+    # What the no-JavaScript form waits instead at the threshold, in seconds (rising as the cost).
+    "CHALLENGE_WAIT": 1,
     "COUNT_CACHE_SECONDS": 2,
     # Hosts inside the server's own network that webhooks may still be sent to (names or
     # addresses, comma-separated); every other internal destination is refused.
@@ -76,6 +78,7 @@ class Settings:
     challenge_petition_rate: int
     challenge_window: int
     challenge_cost: int
+    challenge_wait: int
     count_cache_seconds: int
     webhook_internal_hosts: frozenset[str]
 
@@ -137,6 +140,7 @@ def load(config: Mapping[str, Any], instance_path: str) -> Settings:
         challenge_petition_rate=_integer("CHALLENGE_PETITION_RATE", get("CHALLENGE_PETITION_RATE")),
         challenge_window=_integer("CHALLENGE_WINDOW", get("CHALLENGE_WINDOW")),
         challenge_cost=_integer("CHALLENGE_COST", get("CHALLENGE_COST")),
+        challenge_wait=_integer("CHALLENGE_WAIT", get("CHALLENGE_WAIT")),
         count_cache_seconds=_integer("COUNT_CACHE_SECONDS", get("COUNT_CACHE_SECONDS")),
         webhook_internal_hosts=frozenset(
             host.lower() for host in _string_list(get("WEBHOOK_INTERNAL_HOSTS"))

@@ -42,11 +42,12 @@ MAX_PAYLOAD = 2000  # characters: a genuine solution is about 400
 
 
 class ChallengeRequired(Exception):
-    """This post must carry a solution of `challenge` (a fresh one)."""
+    """This post must carry a solution of `challenge` (a fresh one), or wait `wait` seconds."""
 
-    def __init__(self, challenge: dict[str, Any]) -> None:
+    def __init__(self, challenge: dict[str, Any], wait: int) -> None:
         super().__init__("challenge_required")
         self.challenge = challenge
+        self.wait = wait  # what the no-JavaScript form's time-lock holds it instead
 
 
 def network(ip: str | None) -> str:
@@ -91,14 +92,17 @@ def _traffic(
 ) -> Traffic:
     """Return the traffic in the current window, its two counts given by `counts(keys, ttl)`."""
     window = max(settings.challenge_window, 1)
-    # Keyed hashes, not addresses: what the cache holds names no one.
-    net = identity.keyed_hash(settings.identity_key, "network", network(ip))[:32]
     start = int(now // window)
-    counters = (f"flood:net:{net}:{start}", f"flood:petition:{slug}:{start}")
+    counters = (f"flood:net:{_net(settings, ip)}:{start}", f"flood:petition:{slug}:{start}")
     rates = (settings.challenge_network_rate, settings.challenge_petition_rate)
     found = counts(counters, window * 2)
     factor = max(_over(count, rate) for count, rate in zip(found, rates, strict=True))
     return Traffic(counters, factor, window)
+
+
+def _net(settings: Settings, ip: str | None) -> str:
+    """Return the network's name in the cache: a keyed hash, not an address, so it names no one."""
+    return identity.keyed_hash(settings.identity_key, "network", network(ip))[:32]
 
 
 def _over(count: int, threshold: int) -> float:
@@ -137,6 +141,35 @@ def challenge(settings: Settings, slug: str, traffic: Traffic, now: float) -> di
     }
 
 
+def wait(settings: Settings, traffic: Traffic) -> int:
+    """Return the seconds a post without JavaScript waits instead, risen as a challenge's cost.
+
+    A browser without JavaScript cannot solve a challenge, so its signature waits instead:
+    `challenge_wait` seconds at the threshold, up to MOST_FACTOR times that.
+    """
+    factor = min(max(traffic.factor, 1), MOST_FACTOR)
+    return math.ceil(settings.challenge_wait * factor)
+
+
+def held_until(
+    cache: Cache, settings: Settings, slug: str, ip: str | None, wait: int, now: float
+) -> float:
+    """Return when a post held from this network may be sent on: after its own wait, and
+    `wait` seconds after the one held before it.
+
+    Waiting costs a script nothing if it waits for a thousand posts at once, so the posts a
+    network holds for a petition are sent on one at a time. A person behind a busy address
+    seldom queues: the others there sign with JavaScript, solving instead.
+    """
+    key = f"flood:held:{_net(settings, ip)}:{slug}"
+    return cache.queue(key, now, wait, max(settings.challenge_window, 1))
+
+
+def count_waited(cache: Cache, settings: Settings, slug: str, ip: str | None, now: float) -> None:
+    """Count a post that waited out its time-lock as let through, as a solved one is."""
+    _traffic(settings, slug, ip, now, cache.count)
+
+
 def admit(
     cache: Cache, settings: Settings, slug: str, ip: str | None, solution: Any, now: float
 ) -> None:
@@ -155,7 +188,7 @@ def admit(
         return
     if not _spent_now(cache, settings, slug, solution, now):
         cache.count(traffic.counters, traffic.window * 2, by=-1)
-        raise ChallengeRequired(challenge(settings, slug, traffic, now))
+        raise ChallengeRequired(challenge(settings, slug, traffic, now), wait(settings, traffic))
 
 
 def _spent_now(cache: Cache, settings: Settings, slug: str, solution: Any, now: float) -> bool:

@@ -8,6 +8,7 @@ frame it (nobody, except the embed) and how much its links tell the next site.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 
 from flask import Flask, Response, request
@@ -57,6 +58,11 @@ PAGE = {
     "Referrer-Policy": SHARED,
 }
 TOKEN_PAGE = {**PAGE, "Referrer-Policy": SILENT}
+# A waiting page's address holds a ticket, the key a held signature is sealed with
+# (/p/<slug>/wait/<ticket>, web/pages.py): told to no one, kept by no cache, the browser's
+# included.
+TICKET_PATH = re.compile(r"/p/[^/]+/wait/")
+TICKET_PAGE = {**TOKEN_PAGE, "Cache-Control": "no-store"}
 # /admin/ holds an organiser's token in sessionStorage, so no script but ours may run on it and
 # no other site may frame it. Its blob: documents (the hand-over list) inherit this policy.
 # 'wasm-unsafe-eval' lets libsodium, compiled to WebAssembly (frontend/admin/vendor/), open a
@@ -114,6 +120,8 @@ def add_headers(response: Response) -> Response:
 
 
 def page_headers(path: str, status: int) -> Headers:
+    if TICKET_PATH.match(path):  # under /p/, whose other pages are PAGE
+        return TICKET_PAGE
     for prefixes, kind in KINDS:
         if path.startswith(prefixes):
             return kind(status) if callable(kind) else kind

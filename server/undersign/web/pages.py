@@ -13,6 +13,7 @@ from urllib.parse import quote, urlsplit
 
 from flask import Blueprint, Response, make_response, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from werkzeug.datastructures import MultiDict
 
 from undersign.campaigns import cards, charts, counting, images, news, petitions
 from undersign.core import i18n, markup, tokens
@@ -30,8 +31,8 @@ from undersign.core.validation import (
     parse_signature,
 )
 from undersign.organisers import mailings
-from undersign.signers import notice, signing, thanks
-from undersign.web import assets, params
+from undersign.signers import flood, notice, signing, thanks, timelock
+from undersign.web import assets, challenges, params
 from undersign.web.api.contract import described
 from undersign.web.api.fields import Language, Paging
 from undersign.web.api.openapi import for_browsers
@@ -264,6 +265,8 @@ def _pages_only(described: dict[str, Any]) -> None:
     "Sign with the plain form; answered with the thank-you page, or the form and its errors",
     (202, "Pending verification (the thank-you page)", str),
     {
+        200: "Signing is fast here now: a page that waits a few seconds, then sends the "
+        "signature on by itself (GET /p/{slug}/wait/{token}, a meta refresh and a link).",
         403: "Not from the petition's page: no valid form token, or another site's Origin "
         "(a page saying to reload the petition and sign again).",
         404: "No such petition.",
@@ -276,15 +279,34 @@ def _pages_only(described: dict[str, Any]) -> None:
     adjust=_pages_only,
 )
 def sign_page(slug: str) -> ResponseReturnValue:
-    """Take a signature from the no-JavaScript form; answer with the thank-you page or the form."""
+    """Take a signature from the no-JavaScript form; answer with the thank-you page or the form.
+
+    When signing runs fast (the flood defence would ask a script to solve a challenge), a
+    browser without JavaScript cannot solve one: its post waits a few seconds instead.
+    """
     form = request.form
     locale = request_locale(form.get("locale"))
     context = _petition_page(slug, locale)
     if not _from_our_page(slug):
         return render("form_refused.html", locale, 403, petition=context["petition"])
+    return _signed(slug, form, locale, context, partial(challenges.admit, slug, None))
+
+
+def _signed(
+    slug: str,
+    form: MultiDict[str, str],
+    locale: str,
+    context: dict[str, Any],
+    admit: Callable[[], None],
+) -> ResponseReturnValue:
+    """Take a form's signature, let through by `admit`: the thank-you page, or the form again."""
     try:
         signature = parse_signature(form, default_locale=locale)
+        admit()
         signing.sign(get_session(), slug, signature, settings=settings(), client=params.client())
+    except flood.ChallengeRequired as asked:
+        ticket, seconds = challenges.hold(slug, form.to_dict(flat=False), asked)
+        return _waiting(ticket, seconds, locale, context)
     except (InvalidFields, signing.PetitionClosed) as refused:
         problems = refused.fields if isinstance(refused, InvalidFields) else {}
         status = 422 if isinstance(refused, InvalidFields) else 409
@@ -305,6 +327,56 @@ def sign_page(slug: str) -> ResponseReturnValue:
         **context,
         **_wall_stats_and_sharing(context["petition"], locale),
     )
+
+
+@bp.get("/p/<slug>/wait/<token>")
+@limiter.shared_limit(sign_limit, scope="sign")
+def waited_sign(slug: str, token: str) -> ResponseReturnValue:
+    """Send on a form post the time-lock held, once its wait is over, and only once.
+
+    The token (a ticket) holds the key the post was sealed with; whoever follows it early
+    is told to wait again, whoever follows it twice is told it was sent.
+    """
+    try:
+        held = challenges.held(slug, token)
+    except timelock.Unknown:
+        return _held_no_more(slug)
+    form: MultiDict[str, str] = MultiDict(held.form)
+    locale = request_locale(form.get("locale"))
+    context = _petition_page(slug, locale)
+    left = challenges.seconds_left(held)
+    if left > 0:
+        return _waiting(token, left, locale, context)
+    try:
+        challenges.release(slug, token)  # ours alone now: a racing follow finds nothing
+    except timelock.Unknown:
+        return _held_no_more(slug)
+    return _signed(slug, form, locale, context, lambda: None)
+
+
+def _waiting(ticket: str, seconds: int, locale: str, context: dict[str, Any]) -> Response:
+    """Answer the page that waits `seconds`, then follows the ticket's address by itself."""
+    petition = context["petition"]
+    then = url_for("pages.waited_sign", slug=petition.slug, token=ticket, lang=locale)
+    page = render("waiting.html", locale, petition=petition, seconds=seconds, then=then)
+    return _unkept(page)
+
+
+def _held_no_more(slug: str) -> ResponseReturnValue:
+    """Say a waiting link has nothing to send: sent already, expired, or not ours."""
+    locale = request_locale()
+    petition = petitions.find(get_session(), slug)  # an unknown petition: a 404 page
+    return render("waiting.html", locale, 410, petition=petition, gone=True)
+
+
+def _unkept(page: ResponseReturnValue) -> Response:
+    """Keep a page whose text holds a ticket out of every cache, the browser's too.
+
+    The pages at a ticket's own address are kept out by web/headers.py, whatever they say.
+    """
+    response = make_response(page)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _from_our_page(slug: str) -> bool:
