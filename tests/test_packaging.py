@@ -77,7 +77,8 @@ def test_the_installed_wheel_serves_its_pages_away_from_the_checkout(wheel, tmp_
     script = textwrap.dedent(
         f"""
         import undersign
-        from undersign import create_app, demo
+        from undersign import create_app
+        from undersign.campaigns import demo
         from undersign.core.db import database
         assert undersign.__file__.startswith({str(target)!r}), undersign.__file__
         app = create_app({{"DATABASE_URL": "sqlite:///{tmp_path}/wheel.sqlite",
