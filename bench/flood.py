@@ -22,8 +22,8 @@ from typing import Any
 from run import REDIS_URL, bench_database, say
 from undersign import create_app
 from undersign.campaigns import petitions
+from undersign.core.auth import CLI
 from undersign.core.db import database
-from undersign.organisers.auth import CLI
 from undersign.signers import flood
 from undersign.web import challenges
 

@@ -19,8 +19,8 @@ from sqlalchemy import create_engine, make_url, text
 from undersign import create_app
 from undersign.campaigns import petitions
 from undersign.core import sealing
+from undersign.core.auth import CLI
 from undersign.core.db import database
-from undersign.organisers.auth import CLI
 
 ADMIN_URL = os.environ.get(
     "BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

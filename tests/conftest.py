@@ -24,10 +24,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, make_url, text, update
 from undersign import create_app
 from undersign.campaigns import petitions
+from undersign.core.auth import CLI
 from undersign.core.db import Database, database
 from undersign.core.models import CommentStatus, Signature
 from undersign.mail.worker import deliver_due
-from undersign.organisers.auth import CLI
 from werkzeug.datastructures import MultiDict
 from werkzeug.serving import BaseWSGIServer, make_server
 

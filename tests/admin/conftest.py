@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from undersign.core import auth
 from undersign.core.db import database
-from undersign.organisers import auth
 from werkzeug.test import TestResponse
 
 from tests.conftest import serve

@@ -316,9 +316,9 @@ def test_a_partner_export_has_no_paper(with_paper, as_partner):
 
 def test_a_typed_in_formula_is_neutralised_in_csv_and_text_in_xlsx(signed, organiser, app):
     # The import refuses formula-like names; one stored by another way is still guarded.
+    from undersign.campaigns import paper as paper_service
+    from undersign.core.auth import CLI
     from undersign.core.cache import get_cache
-    from undersign.organisers import paper as paper_service
-    from undersign.organisers.auth import CLI
 
     with database(app).sessions() as session:
         petition = petitions.find(session, "test-petition")

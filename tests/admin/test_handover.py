@@ -9,9 +9,8 @@ from __future__ import annotations
 import re
 
 from undersign.campaigns import petitions
-from undersign.core import sealing
+from undersign.core import auth, sealing
 from undersign.core.db import database
-from undersign.organisers import auth
 
 NAMED_ROW = re.compile(
     r'<tr(?: class="paper")?><td class="n">\d+</td><td>([^<]*)</td><td>([^<]*)</td>'

@@ -6,8 +6,8 @@ import io
 
 import pytest
 from undersign.campaigns import petitions
+from undersign.core import auth
 from undersign.core.db import database
-from undersign.organisers import auth
 
 from tests.admin.conftest import make_token
 from tests.browser.conftest import axe_violations

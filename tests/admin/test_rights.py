@@ -7,9 +7,9 @@ import io
 
 import pytest
 from sqlalchemy import select
+from undersign.core import auth
 from undersign.core.db import database
 from undersign.core.models import Signature
-from undersign.organisers import auth
 
 ROUTES = [
     ("get", "/api/v1/admin/petitions"),

@@ -5,9 +5,9 @@ from __future__ import annotations
 from click.testing import CliRunner
 from sqlalchemy import select
 from undersign import cli
+from undersign.core import auth
 from undersign.core.db import database
 from undersign.core.models import OrganiserToken
-from undersign.organisers import auth
 
 
 def run(app, *args):

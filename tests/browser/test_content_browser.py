@@ -10,8 +10,8 @@ import pytest
 from playwright.sync_api import expect
 from undersign.campaigns import petitions
 from undersign.core import i18n, tokens
+from undersign.core.auth import CLI
 from undersign.core.db import database
-from undersign.organisers.auth import CLI
 from werkzeug.wrappers import Request, Response
 
 from tests.browser.conftest import Partner, Service, axe_violations, texts

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import expect
-from undersign.core import tokens
+from undersign.core import auth, tokens
 from undersign.core.db import database
 from undersign.core.i18n import count_text
-from undersign.organisers import auth, partners
+from undersign.organisers import partners
 
 from tests.browser.conftest import RESIZE_LISTENER, SLUG, Partner, Service, add_signers, texts
 from tests.browser.test_widget_csp import RECORD_VIOLATIONS

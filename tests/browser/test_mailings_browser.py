@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 from undersign.campaigns import petitions
+from undersign.core.auth import CLI
 from undersign.core.db import database
 from undersign.mail.worker import deliver_due
 from undersign.organisers import mailings
-from undersign.organisers.auth import CLI
 from undersign.organisers.mailings import Draft
 
 from tests.browser.conftest import SLUG, Service, add_signers, axe_violations, texts

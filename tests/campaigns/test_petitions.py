@@ -9,8 +9,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from undersign.campaigns import petitions
 from undersign.core import i18n
+from undersign.core.auth import CLI
 from undersign.core.db import database
-from undersign.organisers.auth import CLI
 
 from tests.core.test_markup import Elements
 from tests.web.test_pages import visible_text

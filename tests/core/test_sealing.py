@@ -22,10 +22,9 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import make_url
 from undersign import cli
 from undersign.campaigns import petitions
-from undersign.core import sealing
+from undersign.core import auth, sealing
 from undersign.core.db import database
 from undersign.core.models import Signature, utcnow
-from undersign.organisers import auth
 from undersign.signers.signing import RESEND_INTERVAL
 
 from tests.cli.test_cli import without_outer_settings

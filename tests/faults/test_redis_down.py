@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 from undersign.campaigns import petitions
+from undersign.core.auth import CLI
 from undersign.core.db import database
-from undersign.organisers.auth import CLI
 
 from tests.conftest import Signer, SMTPServer, create_petition, make_app
 

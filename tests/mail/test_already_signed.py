@@ -15,9 +15,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, update
 from undersign.campaigns import petitions
 from undersign.core import sealing
+from undersign.core.auth import CLI
 from undersign.core.db import database
 from undersign.core.models import OutboxMessage, Signature, utcnow
-from undersign.organisers.auth import CLI
 from undersign.signers.signing import MAX_EMAILS_PER_SIGNATURE, RESEND_INTERVAL
 
 from tests.conftest import LINK, Signer, SMTPServer

@@ -23,9 +23,9 @@ from aiosmtpd.controller import Controller
 from flask import Flask
 from sqlalchemy import update
 from undersign.campaigns import petitions
+from undersign.core.auth import CLI
 from undersign.core.db import database
 from undersign.core.models import Petition, utcnow
-from undersign.organisers.auth import CLI
 
 from tests.conftest import Mailbox, Signer, SMTPServer, create_petition, make_app, unavailable
 

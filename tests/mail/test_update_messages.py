@@ -12,9 +12,9 @@ from email.message import EmailMessage
 import pytest
 from undersign.campaigns import petitions
 from undersign.core import i18n
+from undersign.core.auth import CLI
 from undersign.core.db import database
 from undersign.organisers import mailings
-from undersign.organisers.auth import CLI
 from undersign.organisers.mailings import Draft
 
 from tests.conftest import Signer

@@ -15,10 +15,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 from undersign.campaigns import petitions
+from undersign.core.auth import CLI, Rights
 from undersign.core.db import database
 from undersign.core.models import Mailing, OutboxKind, OutboxMessage, utcnow
 from undersign.organisers import mailings
-from undersign.organisers.auth import CLI, Rights
 from undersign.organisers.mailings import Draft, InvalidMailing
 
 from tests.conftest import Signer

@@ -17,11 +17,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from undersign.campaigns import petitions
-from undersign.core import i18n, sealing, tokens
+from undersign.core import auth, i18n, sealing, tokens
+from undersign.core.auth import CLI
 from undersign.core.db import database
 from undersign.core.models import Signature
-from undersign.organisers import auth
-from undersign.organisers.auth import CLI
 from undersign.signers import notice, retention
 
 from tests.conftest import Signer, make_app, post_form

@@ -17,9 +17,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.exc import OperationalError
 from undersign.campaigns import petitions
+from undersign.core import auth
 from undersign.core.db import database
 from undersign.core.i18n import frontend_dir
-from undersign.organisers import auth, partners
+from undersign.organisers import partners
 from werkzeug.test import TestResponse
 
 from tests.conftest import Signer, SMTPServer, create_petition, make_app, post_form

@@ -1,1 +1,1 @@
-"""Petitions and what shows them: texts, the count, pictures, share cards, charts, news."""
+"""Petitions and what shows them: texts, paper signatures, pictures, cards, charts, news, thanks."""

@@ -15,8 +15,7 @@ from functools import cache
 from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy.orm import Session
 
-from undersign.campaigns import counting
-from undersign.core import i18n
+from undersign.core import counting, i18n
 from undersign.core.cache import Cache
 from undersign.core.models import Petition
 

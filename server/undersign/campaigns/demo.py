@@ -6,8 +6,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from undersign.campaigns import petitions
+from undersign.core.auth import CLI
 from undersign.core.models import Petition
-from undersign.organisers.auth import CLI
 
 SLUG = "zhezkazgan"
 

@@ -18,11 +18,11 @@ from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from undersign.core import audit
+from undersign.core.auth import Rights
 from undersign.core.i18n import LOCALES
 from undersign.core.models import Petition, PetitionImage, utcnow
 from undersign.core.validation import check_characters
-from undersign.organisers import audit
-from undersign.organisers.auth import Rights
 
 # What an organiser may send, by the body's Content-Type: the formats browsers show.
 ACCEPTED_TYPES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}

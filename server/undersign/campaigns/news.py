@@ -8,12 +8,11 @@ from typing import Any
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
-from undersign.core import markup
+from undersign.core import audit, markup
+from undersign.core.auth import Rights
 from undersign.core.i18n import LOCALES
 from undersign.core.models import NewsPost, Petition
 from undersign.core.validation import check_characters
-from undersign.organisers import audit
-from undersign.organisers.auth import Rights
 
 # Each text's longest length; the title is one line, the body Markdown.
 LIMITS = {"title": 200, "body": 20_000}

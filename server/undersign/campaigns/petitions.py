@@ -11,15 +11,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from undersign.campaigns import counting
-from undersign.core import i18n, markup, privacy, sealing
+from undersign.campaigns import paper, thanks
+from undersign.core import audit, counting, i18n, markup, privacy, sealing
+from undersign.core.auth import Rights
 from undersign.core.cache import Cache
 from undersign.core.i18n import LOCALES
 from undersign.core.models import Petition, PetitionStatus, Signature, WallMode
 from undersign.core.validation import check_characters
-from undersign.organisers import audit, paper
-from undersign.organisers.auth import Rights
-from undersign.signers import thanks
 
 # "\-", not a bare "-": /admin/ puts this very text in an input's `pattern`, which browsers
 # compile with the v flag, where a bare "-" in a class is an error (and the field goes unchecked).

@@ -10,12 +10,13 @@ from typing import Any
 
 import click
 
-from undersign.campaigns import petitions
+from undersign.campaigns import paper, petitions
 from undersign.cli.context import current_app, find_petition
+from undersign.core import auth
 from undersign.core.cache import get_cache
 from undersign.core.db import database
 from undersign.core.i18n import LOCALES
-from undersign.organisers import auth, export, paper
+from undersign.organisers import export
 from undersign.web.params import moment
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from undersign.cli.context import current_app
+from undersign.core import auth
 from undersign.core.db import database
-from undersign.organisers import auth
 
 
 @click.group()

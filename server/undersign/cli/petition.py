@@ -11,11 +11,11 @@ from sqlalchemy import select
 
 from undersign.campaigns import images, news, petitions
 from undersign.cli.context import current_app, find_petition
+from undersign.core import auth
 from undersign.core.cache import get_cache
 from undersign.core.db import database
 from undersign.core.i18n import LOCALES
 from undersign.core.models import Petition, WallMode
-from undersign.organisers import auth
 
 
 @click.group()

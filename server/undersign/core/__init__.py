@@ -1,1 +1,1 @@
-"""What every layer uses: settings, database, models, cache, logs, metrics, languages, keys."""
+"""What every layer uses: settings, database, models, the count, rights, audit, languages, keys."""

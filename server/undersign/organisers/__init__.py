@@ -1,1 +1,1 @@
-"""What organisers do: tokens and rights, audit, moderation, partners, paper, exports, mail."""
+"""What organisers do with what was collected: moderation, partners, exports, mailings, webhooks."""

@@ -26,12 +26,12 @@ from nacl.public import PrivateKey
 from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from undersign.campaigns import petitions
-from undersign.core import i18n, sealing
+from undersign.campaigns import paper, petitions
+from undersign.core import audit, i18n, sealing
+from undersign.core.auth import CLI, Rights
 from undersign.core.models import PaperSignature, Petition, Signature, SignatureStatus
 from undersign.core.privacy import PERSONAL_FIELDS
-from undersign.organisers import audit, export_copy, paper
-from undersign.organisers.auth import CLI, Rights
+from undersign.organisers import export_copy
 
 FORMATS = ("csv", "xlsx", "jsonl")
 # What each format is, for the answer's Content-Type (Flask adds the charset to text/*).

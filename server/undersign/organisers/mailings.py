@@ -17,7 +17,8 @@ from sqlalchemy import Select, Table, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
-from undersign.core import sealing, tokens
+from undersign.core import audit, sealing, tokens
+from undersign.core.auth import Rights
 from undersign.core.i18n import LOCALES
 from undersign.core.models import (
     Mailing,
@@ -28,8 +29,6 @@ from undersign.core.models import (
     Unsubscribe,
     utcnow,
 )
-from undersign.organisers import audit
-from undersign.organisers.auth import Rights
 
 # Unsubscribe links must keep working as long as anyone might keep the email.
 UNSUBSCRIBE = tokens.Purpose("undersign.unsubscribe", timedelta(days=3650))

@@ -10,13 +10,11 @@ from typing import Any
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
-from undersign.campaigns import counting
-from undersign.core import identity
+from undersign.core import audit, counting, identity
+from undersign.core.auth import Rights
 from undersign.core.cache import Cache
 from undersign.core.models import CommentStatus, Petition, Signature, SignatureStatus, utcnow
 from undersign.core.privacy import PERSONAL_FIELDS
-from undersign.organisers import audit
-from undersign.organisers.auth import Rights
 
 # A signature's state as organisers filter by it: invalidation overrides status.
 STATES = (*(status.value for status in SignatureStatus), "invalidated", "all")

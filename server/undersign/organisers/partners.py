@@ -10,11 +10,11 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from undersign.campaigns import thanks
+from undersign.core import audit
+from undersign.core.auth import Rights
 from undersign.core.models import Partner
 from undersign.core.validation import PARTNER_CODE
-from undersign.organisers import audit
-from undersign.organisers.auth import Rights
-from undersign.signers import thanks
 
 # A partner's name as organisers and its embed snippets show it.
 NAME_MOST = 120

@@ -26,10 +26,10 @@ from urllib.parse import SplitResult, urlsplit
 from sqlalchemy import false, or_, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from undersign.core import destinations, outbox
+from undersign.core import audit, destinations, outbox
+from undersign.core.auth import Rights
 from undersign.core.models import OutboxKind, Partner, Petition, Signature, Webhook
-from undersign.organisers import audit, moderation
-from undersign.organisers.auth import Rights
+from undersign.organisers import moderation
 
 log = logging.getLogger(__name__)
 

@@ -31,9 +31,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from undersign.campaigns import counting
 from undersign.campaigns.petitions import PetitionNotFound
-from undersign.core import identity, outbox, privacy, tokens
+from undersign.core import counting, identity, outbox, privacy, tokens
 from undersign.core.cache import Cache
 from undersign.core.config import Settings
 from undersign.core.models import (

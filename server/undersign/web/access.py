@@ -9,8 +9,8 @@ from typing import Any, TypeVar
 from flask import Blueprint, Response, g, jsonify, request
 from pydantic import BaseModel
 
+from undersign.core import auth
 from undersign.core.db import get_session
-from undersign.organisers import auth
 from undersign.web.api.contract import described
 from undersign.web.errors import APIError
 

@@ -15,8 +15,8 @@ from flask import Blueprint, Response, make_response, render_template, request, 
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
-from undersign.campaigns import cards, charts, counting, images, news, petitions
-from undersign.core import i18n, markup, tokens
+from undersign.campaigns import cards, charts, images, news, petitions, thanks
+from undersign.core import counting, i18n, markup, tokens
 from undersign.core.cache import get_cache
 from undersign.core.config import settings
 from undersign.core.db import get_session
@@ -31,7 +31,7 @@ from undersign.core.validation import (
     parse_signature,
 )
 from undersign.organisers import mailings
-from undersign.signers import flood, notice, signing, thanks, timelock
+from undersign.signers import flood, notice, signing, timelock
 from undersign.web import assets, challenges, params
 from undersign.web.api.contract import described
 from undersign.web.api.fields import Language, Paging

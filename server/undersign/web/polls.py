@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.http import parse_etags
 
-from undersign.campaigns import counting, petitions
-from undersign.core import metrics
+from undersign.campaigns import petitions
+from undersign.core import counting, metrics
 from undersign.core.cache import Cache
 from undersign.web import request_log
 from undersign.web.headers import HSTS, OPEN_TO_ALL

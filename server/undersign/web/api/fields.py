@@ -24,9 +24,9 @@ from pydantic import (
 )
 from pydantic_core import CoreSchema, PydanticCustomError, PydanticUseDefault, core_schema
 
+from undersign.campaigns import thanks
 from undersign.core.i18n import LOCALES
 from undersign.core.validation import check_characters
-from undersign.signers import thanks
 from undersign.web.params import MAX_PAGE, moment, whole_number
 
 

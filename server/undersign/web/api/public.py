@@ -8,8 +8,8 @@ from flask import Blueprint, Response, current_app, jsonify, redirect, request, 
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, Field
 
-from undersign.campaigns import counting, petitions
-from undersign.core import i18n, tokens
+from undersign.campaigns import petitions
+from undersign.core import counting, i18n, tokens
 from undersign.core.cache import get_cache
 from undersign.core.config import settings
 from undersign.core.db import get_session

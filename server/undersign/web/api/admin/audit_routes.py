@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from flask import Blueprint, Response, jsonify
 from pydantic import BaseModel
 
+from undersign.core import audit
 from undersign.core.db import get_session
-from undersign.organisers import audit
 from undersign.web.access import organisers_only
 from undersign.web.api.contract import described
 from undersign.web.api.fields import Number, Paging

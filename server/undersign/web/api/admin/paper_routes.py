@@ -8,10 +8,9 @@ from typing import Annotated, Any
 from flask import Blueprint, Response, jsonify
 from pydantic import BaseModel, Field
 
-from undersign.campaigns import petitions
+from undersign.campaigns import paper, petitions
 from undersign.core.cache import get_cache
 from undersign.core.db import get_session
-from undersign.organisers import paper
 from undersign.web import params
 from undersign.web.access import organisers_only, rights
 from undersign.web.api.contract import described

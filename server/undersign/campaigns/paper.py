@@ -23,13 +23,11 @@ import pycountry
 from sqlalchemy import Integer, Select, cast, delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from undersign.campaigns import counting
-from undersign.core import i18n, sealing
+from undersign.core import audit, counting, i18n, sealing
+from undersign.core.auth import Rights
 from undersign.core.cache import Cache
 from undersign.core.models import PaperBatch, PaperKind, PaperSignature, Petition
 from undersign.core.validation import FALSE_WORDS, MAX_LENGTH, TRUE_WORDS, check_characters
-from undersign.organisers import audit
-from undersign.organisers.auth import Rights
 
 # One count is one day's sheets from one place; a typo of three extra zeros is refused.
 MAX_COUNT = 100_000

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from sqlalchemy import event, select
-from undersign.campaigns import counting
+from undersign.core import counting
 from undersign.core.db import database
 from undersign.core.models import CountShard
 

@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from undersign.core import audit
 from undersign.core.models import OrganiserToken, Signature, SignatureStatus, utcnow
 from undersign.core.validation import PARTNER_CODE
-from undersign.organisers import audit
 
 PREFIX = "us_"
 NAME = re.compile(r"[\w.@-]{1,80}")

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from undersign.core.models import AuditEntry
 
 if TYPE_CHECKING:  # auth records its own changes here
-    from undersign.organisers.auth import Rights
+    from undersign.core.auth import Rights
 
 
 def record(
