@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import expect
-from undersign.core.i18n import collation_key
+from undersign.core.i18n import LOCALES, collation_key
 
 from tests.browser.conftest import SLUG, Partner, Service, add_signers
 from tests.conftest import screenshot
@@ -77,7 +77,9 @@ def test_the_petition_page_reads_in_the_readers_language(
     page.goto(f"{service.url}/p/{SLUG}")
     expect(page.locator("[data-count]")).to_have_text(COUNT[lang])
     if device == "phone":
-        for link in page.locator(".languages a").all():
+        links = page.locator(".languages a").all()
+        assert len(links) == len(LOCALES), "one link a language, or the loop checks nothing"
+        for link in links:
             box = link.bounding_box()
             assert box and box["height"] >= 24 and box["width"] >= 24, link.text_content()
     screenshot(page, f"language-page-{lang}-{device}", full_page=False)

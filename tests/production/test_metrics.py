@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+from datetime import timedelta
 
 import pytest
+from sqlalchemy import func, select, update
+from undersign.core.db import database
+from undersign.core.models import OutboxMessage, utcnow
 
 from tests.conftest import make_app
 from tests.faults.conftest import sample
@@ -26,10 +31,16 @@ def test_signatures_by_state_and_the_outbox_come_from_the_database(signer, clien
 
     for n in range(3):
         signer.sign(email=f"m{n}@example.org")
+    # The oldest email has waited ten minutes: the gauge says so (absent, it would read 0).
+    with database(signer.app).sessions.begin() as session:
+        first = session.scalar(select(func.min(OutboxMessage.id)))
+        waited = update(OutboxMessage).where(OutboxMessage.id == first)
+        session.execute(waited.values(created_at=utcnow() - timedelta(minutes=10)))
     page = scrape(client)
     assert sample(page, "undersign_signatures", state="pending") == 3
     assert sample(page, "undersign_outbox_depth") == 3
-    assert sample(page, "undersign_outbox_oldest_age_seconds") >= 0
+    assert re.search(r"^undersign_outbox_oldest_age_seconds \S+$", page, re.M)
+    assert 600 <= sample(page, "undersign_outbox_oldest_age_seconds") < 660
 
     signer.deliver()
     signer.confirm("m0@example.org")

@@ -157,6 +157,14 @@ def test_a_petition_closed_between_two_signatures_refuses_the_second(signer, app
     assert len(rows(app, OutboxMessage)) == 1, "no email for the refused signer"
 
 
+def test_a_petition_closing_later_takes_signatures(signer, app):
+    with database(app).sessions.begin() as session:
+        session.execute(update(Petition).values(closes_at=utcnow() + timedelta(days=1)))
+    for address in ("first@example.org", "second@example.org"):
+        assert signer.sign(email=address).status_code == 202
+    assert len(rows(app)) == 2
+
+
 def test_a_petition_deleted_between_two_signatures_is_404(signer, app):
     assert signer.sign(email="first@example.org").status_code == 202
     with database(app).sessions.begin() as session:

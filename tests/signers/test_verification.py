@@ -12,7 +12,7 @@ from itsdangerous.timed import TimestampSigner
 from sqlalchemy import select, update
 from undersign.core import identity, tokens
 from undersign.core.db import database
-from undersign.core.models import Signature
+from undersign.core.models import OutboxMessage, Signature, utcnow
 from undersign.signers import retention
 
 
@@ -75,7 +75,11 @@ def test_a_tampered_token_is_refused(signer):
 def test_a_token_signed_with_another_key_is_refused(signer):
     signer.sign(email="other@example.org")
     foreign = URLSafeTimedSerializer("not-our-key", salt=tokens.VERIFY.salt).dumps(1)
-    assert api_verify(signer.client, foreign).status_code == 400
+    answer = api_verify(signer.client, foreign)
+    assert answer.status_code == 400
+    assert answer.json["error"]["code"] == "invalid_token"
+    assert signer.client.post(f"/verify/{foreign}").status_code == 400
+    assert signer.count() == 0
 
 
 def test_a_withdraw_token_cannot_verify(signer):
@@ -104,7 +108,14 @@ def test_an_expired_link_that_already_worked_still_shows_success(signer, monkeyp
     signer.sign_and_confirm("early@example.org")
     token = signer.token("early@example.org")
     monkeypatch.setattr(tokens, "VERIFY", tokens.Purpose(tokens.VERIFY.salt, timedelta(seconds=-1)))
-    assert api_verify(signer.client, token).status_code == 200
+    answer = api_verify(signer.client, token)
+    assert answer.status_code == 200
+    assert answer.json == {"status": "verified", "petition": "test-petition", "signature_count": 1}
+    page = signer.client.post(f"/verify/{token}")
+    assert page.status_code == 200
+    assert "your signature is counted" in page.text
+    assert "This link has expired" not in page.text
+    assert signer.count() == 1
 
 
 def test_keys_rotate_through_the_fallbacks(signer, app):
@@ -159,6 +170,48 @@ def test_withdrawing_a_pending_signature_cancels_its_emails(signer):
     assert signer.count() == 0
 
 
+def test_confirming_and_withdrawing_are_dated_and_each_withdrawal_keyed_apart(signer, app):
+    for address in ("first@example.org", "second@example.org"):
+        signer.sign_and_confirm(address)
+    with database(app).sessions() as session:
+        confirmed = session.scalars(select(Signature).order_by(Signature.id)).all()
+    assert all(utcnow() - s.verified_at < timedelta(minutes=1) for s in confirmed)
+    for address in ("first@example.org", "second@example.org"):
+        assert api_withdraw(signer.client, signer.token(address, "withdraw")).status_code == 200
+    with database(app).sessions() as session:
+        withdrawn = session.scalars(select(Signature).order_by(Signature.id)).all()
+    assert all(utcnow() - s.withdrawn_at < timedelta(minutes=1) for s in withdrawn)
+    assert [s.email_key for s in withdrawn] == [f"withdrawn:{s.id}" for s in withdrawn]
+
+
+def test_withdrawing_drops_the_signers_own_queued_email_and_no_one_elses(signer, app):
+    signer.sign(email="leaving@example.org")
+    signer.sign(email="staying@example.org")
+    with database(app).sessions() as session:
+        leaving, staying = session.scalars(select(Signature.id).order_by(Signature.id)).all()
+    keys = app.extensions["undersign.settings"].signing_keys
+    assert (
+        api_withdraw(signer.client, tokens.make(keys, tokens.WITHDRAW, leaving)).status_code == 200
+    )
+    with database(app).sessions() as session:
+        assert session.scalars(select(OutboxMessage.signature_id)).all() == [staying]
+    assert signer.deliver() == 1
+    assert signer.inbox("leaving@example.org") == []
+
+
+def test_an_expired_withdraw_link_used_again_still_shows_the_withdrawal(signer, monkeypatch):
+    signer.sign_and_confirm("late@example.org", locale="kk")
+    token = signer.token("late@example.org", "withdraw")
+    done = "Қолтаңбаңыз кері қайтарып алынды"  # in the signer's language
+    assert done in signer.client.post(f"/withdraw/{token}").text
+    expired = tokens.Purpose(tokens.WITHDRAW.salt, timedelta(seconds=-1))
+    monkeypatch.setattr(tokens, "WITHDRAW", expired)
+    assert api_withdraw(signer.client, token).json["status"] == "withdrawn"
+    page = signer.client.post(f"/withdraw/{token}")
+    assert page.status_code == 200
+    assert done in page.text
+
+
 def test_signing_again_after_withdrawing_starts_afresh(signer):
     signer.sign_and_confirm("back@example.org")
     api_withdraw(signer.client, signer.token("back@example.org", "withdraw"))
@@ -191,14 +244,17 @@ def test_an_old_link_never_reaches_a_later_signer_who_got_the_same_row_id(signer
     with database(app).sessions() as session:
         (anas_id,) = session.scalars(select(Signature.id)).all()
         retention.purge(session)  # her unconfirmed signature is deleted
-    # Today Bolat signs; SQLite gives him the id Ana's row had.
-    signer.sign_and_confirm("bolat@example.org")
+    # Today Bolat signs, in Kazakh; SQLite gives him the id Ana's row had.
+    signer.sign_and_confirm("bolat@example.org", locale="kk")
     with database(app).sessions() as session:
         bolat = session.scalars(select(Signature)).one()
     if app.extensions["undersign.core.db"].engine.dialect.name == "sqlite":
         assert bolat.id == anas_id  # the reuse this test is about
     answer = signer.client.post(f"/withdraw/{anas_withdraw_link}")
     assert answer.status_code == 400
+    assert '<html lang="en"' in answer.text, (
+        "the page knows nothing of Bolat, not even his language"
+    )
     assert api_withdraw(signer.client, anas_withdraw_link).status_code == 400
     assert signer.count() == 1  # Bolat still counts
     with database(app).sessions() as session:

@@ -2,12 +2,11 @@
 
 Every email the service sends has one shape: a few headers and the same words
 twice, as text and as HTML (multipart/alternative). The standard library's
-`EmailMessage` parses each header it is given into objects and folds each again
-when the message is written out; that took about 2 ms of the 3 a verification
-email cost the mailer, most of its time. Here the shape is written out as it
-goes over the wire, with the standard library's encoders for what needs
-encoding (RFC 2047 words for a header in another script, quoted-printable or
-base64 for a body), choosing them as `EmailMessage` does.
+`EmailMessage` parses every header into objects and folds it again on the way
+out, which was most of the mailer's time (bench/README.md, "The mailer"). Here
+the shape is written out as it goes over the wire, with the standard library's
+encoders for what needs encoding (RFC 2047 words for a header in another script,
+quoted-printable or base64 for a body), choosing them as `EmailMessage` does.
 """
 
 from __future__ import annotations
