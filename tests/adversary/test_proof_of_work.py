@@ -16,35 +16,10 @@ from sqlalchemy import func, select
 from undersign.core.db import database
 from undersign.core.i18n import frontend_dir
 from undersign.core.models import Signature
-from undersign.web import challenges
 
 from tests.conftest import create_petition, make_app
 
 PLANT = "198.51.100.7"  # one address, many people
-
-
-@pytest.fixture(params=["memory", "redis"])
-def cache_config(request: pytest.FixtureRequest) -> dict[str, Any]:
-    if request.param == "memory":
-        return {}
-    return {"REDIS_URL": request.getfixturevalue("redis_url")}
-
-
-class Clock:
-    """The time the defence reads: starts at a fixed moment and moves when told."""
-
-    def __init__(self) -> None:
-        self.now = 1_899_999_960.0  # the start of a minute
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    moved = Clock()
-    monkeypatch.setattr(challenges, "clock", moved)
-    return moved
 
 
 @pytest.fixture

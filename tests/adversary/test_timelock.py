@@ -17,7 +17,6 @@ from sqlalchemy import func, select
 from undersign.core.cache import MemoryCache, RedisCache, get_cache
 from undersign.core.db import database
 from undersign.core.models import OutboxMessage, Signature
-from undersign.web import challenges
 
 from tests.conftest import create_petition, make_app, post_form
 
@@ -34,30 +33,6 @@ WAITING = {
     "ru": "Сейчас подписывают очень многие.",
     "kk": "Дәл қазір көп адам қол қойып жатыр.",
 }
-
-
-@pytest.fixture(params=["memory", "redis"])
-def cache_config(request: pytest.FixtureRequest) -> dict[str, Any]:
-    if request.param == "memory":
-        return {}
-    return {"REDIS_URL": request.getfixturevalue("redis_url")}
-
-
-class Clock:
-    """The time the defence reads: starts at a fixed moment and moves when told."""
-
-    def __init__(self) -> None:
-        self.now = 1_899_999_960.0  # the start of a minute
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    moved = Clock()
-    monkeypatch.setattr(challenges, "clock", moved)
-    return moved
 
 
 @pytest.fixture
