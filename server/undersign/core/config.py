@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, current_app
 
@@ -86,6 +87,12 @@ class Settings:
     def signing_keys(self) -> list[str]:
         """Return every accepted key, oldest first: itsdangerous signs with the last."""
         return [*reversed(self.secret_key_fallbacks), self.secret_key]
+
+    @property
+    def origin(self) -> str:
+        """Return the service's own origin (scheme://host[:port]), as browsers name it in Origin."""
+        parts = urlsplit(self.base_url)
+        return f"{parts.scheme}://{parts.netloc}"
 
 
 def init_app(app: Flask) -> Settings:

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
-from urllib.parse import urlsplit
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import (
@@ -111,7 +110,7 @@ def sign(
         _check_open(connection, slug, now, seal_keys)
         if data.is_bot:
             return
-    if not _may_claim(connection, data.source, client.origin, settings.base_url):
+    if not _may_claim(connection, data.source, client.origin, settings.origin):
         data = data.model_copy(update={"source": None})  # counted, but as no partner's
     identity_key = settings.identity_key
     ip_key = identity.address_key(identity_key, client.ip) if client.ip else None
@@ -185,7 +184,7 @@ def _check_open(
 
 
 def _may_claim(
-    connection: Connection, source: str | None, origin: str | None, base_url: str
+    connection: Connection, source: str | None, origin: str | None, our_origin: str
 ) -> bool:
     """Tell whether a browser on `origin` may say a partner collected this signature.
 
@@ -194,15 +193,10 @@ def _may_claim(
     site could use a partner's code. No Origin (a script, not a browser): nothing
     to judge by.
     """
-    if source is None or origin is None or origin == _origin_of(base_url):
+    if source is None or origin is None or origin == our_origin:
         return True
     allowed = connection.scalar(select(Partner.allowed_origins).where(Partner.code == source))
     return not allowed or origin.rstrip("/") in allowed
-
-
-def _origin_of(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _signer_values(data: SignatureInput, seal_key: str | None) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache, partial
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from flask import Blueprint, Response, make_response, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -388,18 +388,13 @@ def _from_our_page(slug: str) -> bool:
     too old to send an Origin still need the token, which only our page hands out.
     """
     origin = request.headers.get("Origin")
-    if origin is not None and origin != _origin_of(settings().base_url):
+    if origin is not None and origin != settings().origin:
         return False
     try:
         tokens.check_form(settings().signing_keys, slug, request.form.get("form_token", ""))
     except tokens.InvalidToken:
         return False
     return True
-
-
-def _origin_of(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _link_problem(token: str, purpose: tokens.Purpose, done: str) -> str | None:
