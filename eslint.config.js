@@ -22,7 +22,12 @@ export default [
     },
   },
   {
-    files: ["frontend/admin/**/*.js", "frontend/js/fill.js", "frontend/js/petition.js"],
+    files: [
+      "frontend/admin/**/*.js",
+      "frontend/js/fill.js",
+      "frontend/js/petition.js",
+      "frontend/js/check.js",
+    ],
     languageOptions: { sourceType: "module" },
   },
 ];

@@ -43,12 +43,12 @@ FLAT_MB = 2.0
 
 FILL = """
 INSERT INTO signatures (
-    petition_id, email_key, name, email, postcode, city, comment, country, public,
+    petition_id, email_key, spelling_key, name, email, postcode, city, comment, country, public,
     contact_consent, named, source, locale, status, comment_status, flagged, emails_sent,
     created_at, verified_at
 )
 SELECT
-    :petition_id, md5(n::text) || md5((n * 7)::text),
+    :petition_id, md5(n::text) || md5((n * 7)::text), md5(n::text) || md5((n * 7)::text),
     'Signer ' || n || CASE WHEN n % 1000 = 0 THEN ' =HYPERLINK()' ELSE ' Бекова' END,
     'signer' || n || '@example.org', lpad((n % 100000)::text, 6, '0'),
     (ARRAY['Almaty', 'Қарағанды', 'Zhezkazgan', 'Satpayev'])[1 + n % 4],

@@ -21,10 +21,10 @@ from flask.typing import ResponseReturnValue
 from undersign.cli.gunicorn import run_gunicorn
 
 INSERT_SIGNATURE = """
-    INSERT INTO signatures (petition_id, email_key, name, email, city, comment, country,
-        public, contact_consent, named, locale, status, flagged, emails_sent, created_at,
+    INSERT INTO signatures (petition_id, email_key, spelling_key, name, email, city, comment,
+        country, public, contact_consent, named, locale, status, flagged, emails_sent, created_at,
         last_email_at)
-    VALUES ((SELECT id FROM petitions WHERE slug = %s), %s, %s, %s, %s, %s, %s, %s, false,
+    VALUES ((SELECT id FROM petitions WHERE slug = %s), %s, %s, %s, %s, %s, %s, %s, %s, false,
         false, 'en', 'pending', false, 1, now(), now())
     RETURNING id
 """
@@ -49,7 +49,7 @@ def create_app(database_url: str | None = None) -> Flask:
             return jsonify(error={"code": "bad_request"}), 400
         if database_url is not None:
             key = hashlib.sha256(str(body["email"]).encode()).hexdigest()
-            values = [slug, key, body.get("name"), body["email"], body.get("city")]
+            values = [slug, key, key, body.get("name"), body["email"], body.get("city")]
             values += [body.get("comment"), body.get("country"), bool(body.get("public"))]
             with connection().transaction():
                 row = connection().execute(INSERT_SIGNATURE, values).fetchone()

@@ -49,6 +49,7 @@ def queue(engine: Engine, messages: int) -> None:
             {
                 "petition_id": petition_id,
                 "email_key": f"{n:064x}",
+                "spelling_key": f"{n:064x}",
                 "name": "Bench Signer",
                 "email": f"s{n}.mailer@bench.example.org",
                 "country": "KZ",

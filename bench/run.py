@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import export
+import openloop
 import widget
 from aiosmtpd.controller import Controller
 from sqlalchemy import Engine, create_engine, make_url, text
@@ -43,6 +44,8 @@ WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 STORED = int(os.environ.get("BENCH_STORED", "10000000"))
 EXPORT_ROWS = int(os.environ.get("BENCH_EXPORT_ROWS", "1000000"))
 MAILS = int(os.environ.get("BENCH_MAILS", "3000"))
+# Sign to inbox (bench/inbox.py): signing at full rate this long, then the wait for every email.
+INBOX_SECONDS = int(os.environ.get("BENCH_INBOX_SECONDS", "60"))
 # Latency at 0 and at STORED signatures is compared under a light load, so that
 # it measures the work a signature costs rather than the queue in front of it.
 PROBE_CONNECTIONS = 4
@@ -129,6 +132,10 @@ def service_env(database_url: str, **extra: str) -> dict[str, str]:
         UNDERSIGN_REDIS_URL=REDIS_URL,
         UNDERSIGN_SECRET_KEY="bench-secret-key",
         UNDERSIGN_RATELIMIT_ENABLED="false",
+        # Nor the flood defence's challenge (its check still runs): every signer here is
+        # a new person, but thousands a minute on one petition would each be asked to solve one.
+        UNDERSIGN_CHALLENGE_NETWORK_RATE=str(10**9),
+        UNDERSIGN_CHALLENGE_PETITION_RATE=str(10**9),
         # As behind the TLS proxy: each signer arrives with an address of their own.
         UNDERSIGN_TRUSTED_PROXIES="1",
         **extra,
@@ -274,20 +281,25 @@ def measure_floor() -> dict[str, Any]:
     return {"sign": sign, "count": count}
 
 
-def measure_reference(engine: Engine, database_url: str) -> dict[str, Any]:
+def measure_reference(engine: Engine, database_url: str, open_loop: bool = True) -> dict[str, Any]:
     """Sign against the raw psycopg reference, then empty the tables it wrote to."""
     url = make_url(database_url).set(drivername="postgresql").render_as_string(False)
     env = {**os.environ, "PYTHONPATH": str(ROOT / "server")}
     command = [sys.executable, str(BENCH / "floor.py"), "--workers", str(WORKERS)]
+    steady = None
     with server("reference", [*command, "--database-url", url], env, COUNT_PATH) as (base, pid):
         wrk(base + SIGN_PATH, "sign", "reference-warmup", seconds=2)
         sign = wrk(base + SIGN_PATH, "sign", "reference", pid=pid, database_url=database_url)
+        if open_loop:  # a fixed arrival rate (bench/openloop.py), not a saturating loop
+            steady = openloop.steady(base, SIGN_PATH, "reference-steady")
     with engine.begin() as connection:
         connection.execute(text("TRUNCATE outbox, signatures CASCADE"))
-    return {"sign": sign}
+    return {"sign": sign, **({"steady": steady} if steady else {})}
 
 
-def measure_undersign(database_url: str, run: str, with_count: bool) -> dict[str, Any]:
+def measure_undersign(
+    database_url: str, run: str, with_count: bool, open_loop: bool = False
+) -> dict[str, Any]:
     env = service_env(database_url)
     command = undersign("serve", "--no-mailer", "--workers", str(WORKERS))
     with server(f"undersign-{run}", command, env, "/readyz") as (base, pid):
@@ -304,6 +316,14 @@ def measure_undersign(database_url: str, run: str, with_count: bool) -> dict[str
             )
             say("the widget on a partner's page (headless Chromium)")
             results["widget"] = widget.measure(base, SLUG)
+        if open_loop:
+            say(f"open loop: a steady {openloop.RATE:.0f} signatures/s, then 3x capacity")
+            results["steady"] = openloop.steady(base, SIGN_PATH, f"{run}-steady")
+            capacity = results["sign"]["ok_per_second"]
+            results["burst"] = openloop.burst(base, SIGN_PATH, f"{run}-burst", capacity)
+            engine = create_engine(database_url)
+            results["burst"]["stored"] = openloop.stored_for(engine, f"{run}-burst")
+            engine.dispose()
     return results
 
 
@@ -415,10 +435,11 @@ def bulk_load(engine: Engine, rows: int) -> float:
         connection.execute(
             text(
                 """
-                INSERT INTO signatures (petition_id, email_key, name, email, city, country,
-                    public, contact_consent, locale, status, flagged, ip_key, emails_sent,
+                INSERT INTO signatures (petition_id, email_key, spelling_key, name, email, city,
+                    country, public, contact_consent, locale, status, flagged, ip_key, emails_sent,
                     created_at, verified_at)
-                SELECT :petition, md5('e' || i) || md5('k' || i), 'Loaded Signer',
+                SELECT :petition, md5('e' || i) || md5('k' || i), md5('e' || i) || md5('k' || i),
+                    'Loaded Signer',
                     'loaded' || i || '@bench.example.org', 'Almaty', 'KZ', i % 3 = 0, false,
                     'en',
                     CASE WHEN i % 10 < 8 THEN 'verified' WHEN i % 10 = 8 THEN 'pending'
@@ -503,6 +524,15 @@ def report(results: dict[str, Any]) -> str:
          f"{full['sign']['ok_per_second']:.0f}, {full['sign']['p99_ms']:.1f} ms", "", "",
          "for information"),
     ]  # fmt: skip
+    if "steady" in zero and "steady" in results["reference"]:  # bench/openloop.py
+        rows += openloop.rows(
+            {"steady": zero["steady"], "reference_steady": results["reference"]["steady"],
+             "burst": zero["burst"]}
+        )  # fmt: skip
+    if "inbox" in results:
+        import inbox
+
+        rows += inbox.rows(results["inbox"])
     if "export" in results:
         api, copy = results["export"]["api"], results["export"]["psql_copy"]
         share = api["rows_per_second"] / copy["rows_per_second"]
@@ -564,7 +594,7 @@ def main() -> None:
         say("reference: a signature's two rows written with raw psycopg, nothing else")
         results["reference"] = measure_reference(engine, url)
         say("Undersign: signing (plain and sealed) and count reads, nothing stored yet")
-        results["at_0"] = measure_undersign(url, "zero", with_count=True)
+        results["at_0"] = measure_undersign(url, "zero", with_count=True, open_loop=True)
         say(f"mailer: {MAILS} queued emails to a local SMTP server")
         results["mailer"] = measure_mailer(engine, url)
         say(f"storing {STORED:,} signatures")
@@ -572,6 +602,11 @@ def main() -> None:
         engine.dispose()
         say(f"Undersign: signing with {STORED:,} stored")
         results["at_stored"] = measure_undersign(url, "stored", with_count=False)
+    if INBOX_SECONDS:
+        import inbox  # here: it imports this module's helpers
+
+        say(f"sign to inbox: `undersign serve` and its mailers, {INBOX_SECONDS} s at full rate")
+        results["inbox"] = inbox.measure(INBOX_SECONDS)
     if EXPORT_ROWS:
         say(f"export: {EXPORT_ROWS:,} verified signatures through the API, beside psql's \\copy")
         results["export"] = export.measure(ADMIN_URL, EXPORT_ROWS)

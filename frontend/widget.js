@@ -93,6 +93,19 @@ button[disabled] { opacity: .7; cursor: progress; }
   // One request per petition and language in flight, shared by every widget on the page.
   const loading = new Map();
 
+  // What a widget says when it gets no data at all, and so no words, by language: the service
+  // writes them in here when it serves this file (web/pages.py), from the locale files.
+  const UNREACHABLE = /* words when unreachable */ {};
+
+  // A partner page whose Content-Security-Policy leaves us out of connect-src gets no data; the
+  // browser says so only in this event, and the site's owner needs to hear what to allow.
+  let blockedByPolicy = false;
+  document.addEventListener("securitypolicyviolation", (event) => {
+    if (blockedByPolicy || !event.blockedURI.startsWith(SERVICE.origin)) return;
+    blockedByPolicy = true;
+    for (const element of document.querySelectorAll("undersign-petition")) if (element.unreachable) element.sayUnreachable();
+  });
+
   // The language asked for here (the element's, then the page's ?lang=), or "auto": the service
   // knows which languages it speaks and picks one from the browser's Accept-Language itself.
   function requestedLocale(attribute) {
@@ -153,6 +166,15 @@ button[disabled] { opacity: .7; cursor: progress; }
 
   function fill(template, values) {
     return template.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? values[name] : whole));
+  }
+
+  // The quotation marks a language nests inside its own (the server's i18n.INNER_QUOTES): a
+  // title holding «…» that a sentence puts in «…» reads «…„…“…»; in English “…‘…’…”.
+  const INNER_QUOTES = { en: { "“": "‘", "”": "’" }, ru: { "«": "„", "»": "“" }, kk: { "«": "„", "»": "“" } };
+
+  function innerQuotes(locale, text) {
+    const marks = INNER_QUOTES[locale] || {};
+    return text.replace(/[«»“”]/g, (mark) => marks[mark] || mark);
   }
 
   // A small element builder: h("p", {class: "x"}, "text", child, ...).
@@ -241,14 +263,36 @@ button[disabled] { opacity: .7; cursor: progress; }
       }
       this.t = data.words;
       this.petition = data.petition;
+      this.unreachable = !this.t;
       if (!this.petition) {
         this.card = null; // nothing for the count to refresh
-        const message = this.t ? this.t.widget.load_failed : "This petition could not be loaded.";
-        this.shadowRoot.querySelector(".card").replaceChildren(h("p", { role: "alert" }, message));
+        if (this.unreachable) return this.sayUnreachable();
+        this.shadowRoot.querySelector(".card").replaceChildren(h("p", { role: "alert" }, this.t.widget.load_failed));
         return;
       }
       this.locale = this.t.locale; // the words' language, which the service chose
       this.render();
+    }
+
+    // No data came: say so in the element's language, and, if the page's policy refused us, what
+    // its owner must allow (on the console too, where they look), with a way to sign elsewhere.
+    sayUnreachable() {
+      const languages = [this.getAttribute("lang"), requestedLocale(null), this.closest("[lang]")?.lang, ...navigator.languages];
+      const code = languages.map((tag) => (tag || "").slice(0, 2).toLowerCase()).find((tag) => tag in UNREACHABLE);
+      const words = UNREACHABLE[code || "en"];
+      const card = this.shadowRoot.querySelector(".card");
+      if (!words || !card) return card?.replaceChildren(h("p", { role: "alert" }, "This petition could not be loaded."));
+      const page = new URL(`p/${this.slug}?lang=${code || "en"}`, SERVICE).href;
+      card.setAttribute("lang", code || "en");
+      card.removeAttribute("aria-busy");
+      card.replaceChildren(
+        h("p", { role: "alert" }, blockedByPolicy ? words.blocked : words.failed),
+        blockedByPolicy ? h("p", {}, h("a", { href: page, target: "_blank", rel: "noopener" }, words.open)) : null,
+      );
+      if (blockedByPolicy && !this.told) {
+        this.told = true;
+        console.error(fill(words.blocked_console, { service: SERVICE.origin }));
+      }
     }
 
     render() {
@@ -327,7 +371,8 @@ button[disabled] { opacity: .7; cursor: progress; }
             "select",
             { id: "country", name: "country", autocomplete: "country", required: true },
             h("option", { value: "" }, t.form.country_choose),
-            ...t.countries.map(([code, name]) => h("option", { value: code }, name)),
+            // Chosen for the reader only when the guess is good (a Kazakh page: Kazakhstan).
+            ...t.countries.map(([code, name]) => h("option", { value: code, selected: code === t.country }, name)),
           ),
         ),
         h(
@@ -352,7 +397,14 @@ button[disabled] { opacity: .7; cursor: progress; }
           { class: "privacy who-sees" },
           h("p", {}, h("strong", {}, t.form.who_sees)),
           // Entries wait for approval unless the petition shows them at once (wall_mode "show").
-          h("ul", {}, ...["sees_addressee", petition.wall_mode === "show" ? "sees_wall_show" : "sees_wall", "sees_organisers", "sees_partners"].map((key) => h("li", {}, t.form[key]))),
+          // A partner sees anything only of what it collected: said only where one does (source=).
+          h(
+            "ul",
+            {},
+            ...["sees_addressee", petition.wall_mode === "show" ? "sees_wall_show" : "sees_wall", "sees_organisers", this.getAttribute("source") ? "sees_partners" : null]
+              .filter(Boolean)
+              .map((key) => h("li", {}, t.form[key])),
+          ),
         ),
         h("p", { class: "privacy" }, t.form.privacy),
         // The notice is a page of the service: a new tab, never inside the partner's page.
@@ -432,6 +484,17 @@ button[disabled] { opacity: .7; cursor: progress; }
           body.altcha = await solve(error.challenge);
           response = await send();
         }
+        // Many people are signing: the service took nothing and asks to come back after
+        // Retry-After. The same person sent again is the same signature, never a second one.
+        for (let tries = 0; response.status === 503 && tries < 10; tries += 1) {
+          const { error } = await response.clone().json().catch(() => ({}));
+          if (!error || error.code !== "overloaded") break;
+          const seconds = Math.min(Math.max(Number(response.headers.get("Retry-After")) || 5, 1), 60);
+          const form = new Intl.PluralRules(this.locale).select(seconds);
+          this.say(fill(t.overload.retrying[form] || t.overload.retrying.other, { count: seconds }));
+          await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+          response = await send();
+        }
       } catch {
         button.disabled = false;
         return this.say(navigator.onLine ? t.sign.failed : t.sign.offline, true);
@@ -451,8 +514,8 @@ button[disabled] { opacity: .7; cursor: progress; }
 
     showDone() {
       const { t, petition } = this;
-      const link = new URL(`p/${this.slug}`, SERVICE).href;
-      const invitation = fill(t.share.invitation, { title: petition.title });
+      const link = new URL(`p/${this.slug}?lang=${this.locale}`, SERVICE).href; // shared in this language
+      const invitation = fill(t.share.invitation, { title: innerQuotes(this.locale, petition.title) });
       const copy = h("button", { type: "button", onclick: () => this.copyLink(link, copy) }, t.share.copy_link);
       const heading = h("h3", { tabindex: "-1" }, t.sign.success_heading);
       const out = (href, label) => h("li", {}, h("a", { href, target: "_blank", rel: "noopener noreferrer" }, label));

@@ -1,8 +1,8 @@
 // A petition's dashboard: the counts, the goal, and where signatures come from.
 
 import { h } from "./dom.js";
-import { number } from "./format.js";
-import { t } from "./i18n.js";
+import { dayMonth, number, shortDay } from "./format.js";
+import { countryName, t, tn } from "./i18n.js";
 import { me } from "./session.js";
 
 export function dashboardTab(board) {
@@ -22,22 +22,31 @@ export function dashboardTab(board) {
       h("div", { class: "stat", "data-stat": key }, h("div", { class: "stat-value" }, number(value)),
         h("div", { class: "stat-label" }, t(`dashboard.${key}`)),
         h("div", { class: "muted" }, t(`dashboard.${key}_note`))))),
+    heldMail(board.queues.held_mail),
     board.petition.goal ? h("div", { class: "card" }, h("h2", {}, t("dashboard.goal")),
       progress(c.verified, board.petition.goal)) : null,
     h("div", { class: "card" }, h("h2", {}, t("dashboard.per_day")), dayChart(board.by_day)),
     h("div", { class: "columns" },
-      h("div", { class: "card" }, h("h2", {}, t("dashboard.by_country")), barTable(board.by_country)),
+      h("div", { class: "card" }, h("h2", {}, t("dashboard.by_country")), barTable(board.by_country, countryName)),
       h("div", { class: "card" }, h("h2", {}, t("dashboard.by_source")), barTable(board.by_source, sourceName))));
+}
+
+// Verification emails the mail ceiling holds back: shown only while some wait.
+function heldMail(held) {
+  if (!held) return null;
+  return h("div", { class: "card", role: "status", "data-stat": "held_mail" },
+    h("h2", {}, tn("dashboard.held_mail", held)),
+    h("p", { class: "muted" }, t("dashboard.held_mail_note")));
 }
 
 function dayChart(days) {
   if (!days.length) return h("p", { class: "empty" }, t("dashboard.no_verified"));
   const most = Math.max(...days.map((d) => d.count));
   return h("div", { class: "chart", role: "img", "aria-label": t("dashboard.per_day") },
-    days.slice(-60).map((d) => h("div", { class: "chart-day", title: `${d.date}: ${d.count}` },
+    days.slice(-60).map((d) => h("div", { class: "chart-day", title: `${dayMonth(d.date)}: ${number(d.count)}` },
       h("span", { class: "chart-value" }, number(d.count)),
       h("div", { class: "chart-bar", style: `height:${Math.max(2, (100 * d.count) / most)}%` }),
-      h("span", { class: "chart-label" }, d.date.slice(5)))));
+      h("span", { class: "chart-label" }, shortDay(d.date)))));
 }
 
 // The API names signatures that came through no partner "direct".

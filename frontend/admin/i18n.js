@@ -11,6 +11,8 @@ const CHOSEN = "undersign.admin-lang";
 const loaded = {};
 
 let own = {};
+// The whole locale file of the language shown: its country names and months too.
+let whole = { countries: [], months: null };
 /** The language shown now; a live binding for the modules that format numbers and dates. */
 export let lang = "en";
 
@@ -45,6 +47,8 @@ export async function useLanguage(choice) {
   const file = await localeFile(next);
   if (wanted !== next) return;
   own = file.admin;
+  whole = file;
+  names = null;
   lang = next;
   localStorage.setItem(CHOSEN, next);
   document.documentElement.lang = next;
@@ -63,10 +67,35 @@ export function textIn(tree, path, vars = {}) {
 /** The page's own text at `path` ("signatures.search"), with {name} placeholders filled from `vars`. */
 export const t = (path, vars = {}) => textIn(own, path, vars);
 
+let names = null;
+
+/** A country's name in the page's language (the server's CLDR names, as on the public pages). */
+export function countryName(code) {
+  names ??= new Map(whole.countries);
+  return names.get(code) ?? code;
+}
+
+/** The months, January first, as a date names them: { long: [...], short: [...] }. */
+export const months = () => whole.months;
+
+const formats = {};
+
+/**
+ * How the page's language writes numbers ("10 000"). Some browsers' trimmed locale data groups
+ * Kazakh "10,000"; Russian groups as Kazakh does, so it stands in (as on the public pages).
+ */
+export function numberFormat() {
+  if (!formats[lang]) {
+    const own = new Intl.NumberFormat(lang);
+    formats[lang] = lang === "kk" && own.format(1000).includes(",") ? new Intl.NumberFormat("ru") : own;
+  }
+  return formats[lang];
+}
+
 /** One of `forms` ({one, few, many, other}, as the language needs) for `count`, {n} filled in. */
 export function plural(forms, count, vars = {}) {
   const form = forms[new Intl.PluralRules(lang).select(count)] ?? forms.other;
-  return fill(form, { n: new Intl.NumberFormat(lang).format(count), ...vars });
+  return fill(form, { n: numberFormat().format(count), ...vars });
 }
 
 /** A text of the page's own that depends on a number: `path` holds its plural forms. */

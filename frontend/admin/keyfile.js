@@ -9,20 +9,25 @@ import { addKey, forgetKeys, KeyFileError, needsPassphrase, openKeys, readKeyFil
 /** A key's short name: its public key's first characters, as `undersign keys generate` printed it. */
 const fingerprint = (publicKey) => publicKey.slice(0, 10) + "…";
 
+// A chosen key file that waits for its passphrase. Kept outside the card: the page may be
+// drawn again meanwhile (a list still loading), and the organiser should not have to choose
+// the file again.
+let waiting = null;
+
 export function keyCard(p) {
   const held = openKeys();
   const message = h("p", { class: "error", role: "alert" });
   const status = h("p", { class: "muted", role: "status" });
   const passphrase = h("input", { type: "password", name: "passphrase", autocomplete: "off" });
-  const passphraseField = h("label", { hidden: true }, t("sealing.passphrase"), passphrase);
-  const submit = h("button", { type: "submit", hidden: true }, t("sealing.unlock"));
-  let keyDocument = null;
+  const passphraseField = h("label", { hidden: !waiting }, t("sealing.passphrase"), passphrase);
+  const submit = h("button", { type: "submit", hidden: !waiting }, t("sealing.unlock"));
 
   const opened = async (secret) => {
     message.textContent = "";
     status.textContent = t("sealing.opening");
     try {
-      await addKey(keyDocument, secret);
+      await addKey(waiting, secret);
+      waiting = null;
       await route();
     } catch (error) {
       status.textContent = "";
@@ -35,19 +40,21 @@ export function keyCard(p) {
     message.textContent = "";
     if (!chosen) return;
     try {
-      keyDocument = readKeyFile(await chosen.text());
+      waiting = readKeyFile(await chosen.text());
     } catch (error) {
+      waiting = null;
+      passphraseField.hidden = submit.hidden = true;
       message.textContent = t(`sealing.${error.reason || "not_a_key_file"}`);
       return;
     }
-    if (!needsPassphrase(keyDocument)) return opened("");
+    if (!needsPassphrase(waiting)) return opened("");
     passphraseField.hidden = false;
     submit.hidden = false;
     passphrase.focus();
   } });
   const form = h("form", { class: "filters key-form", onsubmit: (event) => {
     event.preventDefault();
-    if (keyDocument) opened(passphrase.value);
+    if (waiting) opened(passphrase.value);
   } },
   h("label", {}, t("sealing.key_file"), file), passphraseField, submit);
 
@@ -60,7 +67,7 @@ export function keyCard(p) {
         held.map((key) => h("code", { class: "key" }, fingerprint(key),
           key === p.seal_key ? ` (${t("sealing.current")})` : ""))),
       current ? null : h("p", { class: "error" }, t("sealing.not_current")),
-      h("button", { type: "button", class: "quiet", onclick: () => { forgetKeys(); route(); } },
+      h("button", { type: "button", class: "quiet", onclick: () => { waiting = null; forgetKeys(); route(); } },
         t("sealing.forget"))) : null,
     form, status, message);
 }

@@ -10,6 +10,7 @@ import { mediaView } from "./media.js";
 import { partnersView } from "./partners.js";
 import { petitionsView, petitionView } from "./petitions.js";
 import { route, start } from "./router.js";
+import { labelTeamNav, tokensView } from "./tokens.js";
 import { REFUSED, showSignIn, signIn, signOut } from "./session.js";
 import { webhooksView } from "./webhooks.js";
 
@@ -34,10 +35,12 @@ picker.value = preferred();
 picker.addEventListener("change", async () => {
   await useLanguage(picker.value);
   await labelNav();
+  await labelTeamNav();
   route();
 });
 await useLanguage(picker.value);
 await labelNav();
+await labelTeamNav();
 
 start({
   // A petition's picture and campaign updates (media.js) have a page of their own,
@@ -48,4 +51,5 @@ start({
   webhooks: webhooksView,
   audit: auditView,
   updates: mailingsView,
+  tokens: tokensView,
 });

@@ -5,7 +5,7 @@
 import { call, get, post } from "./api.js";
 import { h, show } from "./dom.js";
 import { day, moment, number } from "./format.js";
-import { localeFile, plural } from "./i18n.js";
+import { countryName, localeFile, plural } from "./i18n.js";
 import { act } from "./router.js";
 
 /** The paper words and the country list in the page's language. */
@@ -17,12 +17,14 @@ async function words() {
 const base = (slug) => `/petitions/${encodeURIComponent(slug)}/paper`;
 const today = () => new Date().toISOString().slice(0, 10);
 
-function countryField(t, countries, name = "country") {
+/** The country select, on `chosen` (the petition's most common signer country) when there is one. */
+function countryField(t, countries, chosen, name = "country") {
   return h("label", {}, t.country,
-    h("select", { name, required: true, style: "max-width: 100%" }, countries.map(([code, label]) => h("option", { value: code }, label))));
+    h("select", { name, required: true, style: "max-width: 100%" }, countries.map(([code, label]) =>
+      h("option", { value: code, selected: code === chosen }, label))));
 }
 
-function countForm(t, countries, slug) {
+function countForm(t, countries, slug, chosen) {
   return h("form", { class: "filters paper-count", onsubmit: (event) => {
     event.preventDefault();
     const data = new FormData(event.target);
@@ -34,7 +36,7 @@ function countForm(t, countries, slug) {
     }), t.added);
   } },
   h("label", {}, t.count, h("input", { name: "count", type: "number", min: 1, max: 100000, required: true, inputmode: "numeric" })),
-  countryField(t, countries),
+  countryField(t, countries, chosen),
   h("label", {}, t.date, h("input", { name: "date", type: "date", required: true, value: today(), max: today() })),
   h("label", { class: "wide" }, t.note, h("input", { name: "note", maxlength: 200, placeholder: t.note_placeholder })),
   h("button", { type: "submit" }, t.add));
@@ -63,7 +65,7 @@ function previewOf(t, slug, checked, request) {
   const lines = checked.rows;
   const parts = [
     h("p", {}, plural(t.checked, lines), " ", plural(t.valid, checked.valid),
-      checked.valid ? ` (${Object.entries(checked.by_country).map(([c, n]) => `${c} ${number(n)}`).join(", ")})` : ""),
+      checked.valid ? ` (${Object.entries(checked.by_country).map(([c, n]) => `${countryName(c)} ${number(n)}`).join(", ")})` : ""),
   ];
   if (checked.errors.length) parts.push(problemsTable(t, checked.errors));
   else if (checked.valid) {
@@ -96,11 +98,12 @@ function importForm(t, slug) {
 
 function historyTable(t, slug, batches) {
   if (!batches.length) return h("p", { class: "empty" }, t.none);
-  const what = (b) => Object.entries(b.by_country).map(([c, n]) => `${c} ${number(n)}`).join(", ")
+  const what = (b) => Object.entries(b.by_country).map(([c, n]) => `${countryName(c)} ${number(n)}`).join(", ")
     + (b.first_date ? ` · ${b.first_date === b.last_date ? day(b.first_date) : `${day(b.first_date)} – ${day(b.last_date)}`}` : "")
     + (b.kind === "list" && b.named ? ` · ${t.named} ${number(b.named)}` : "");
   return h("div", { class: "scroll" }, h("table", { class: "table paper-history" },
-    h("thead", {}, h("tr", {}, [t.when, t.what, t.note, t.by, ""].map((c) => h("th", { scope: "col" }, c)))),
+    h("thead", {}, h("tr", {}, [t.when, t.what, t.note, t.by].map((c) => h("th", { scope: "col" }, c)),
+      h("th", { scope: "col" }, h("span", { class: "visually-hidden" }, t.remove)))),
     h("tbody", {}, batches.map((b) => h("tr", {},
       h("td", {}, moment(b.created_at), h("div", { class: "muted" }, t.kind[b.kind])),
       h("td", {}, h("strong", {}, number(b.total)), " ", h("span", { class: "muted" }, what(b))),
@@ -121,7 +124,7 @@ export async function paperTab(p) {
       h("p", { class: "muted" }, t.intro),
       h("p", { class: "paper-total" }, h("strong", {}, plural(t.total, listed.total)))),
     h("div", { class: "card" }, h("h2", {}, t.count_heading), h("p", { class: "muted" }, t.count_hint),
-      countForm(t, countries, p.slug)),
+      countForm(t, countries, p.slug, listed.country)),
     h("div", { class: "card" }, h("h2", {}, t.import_heading), h("p", { class: "muted" }, t.import_hint),
       importForm(t, p.slug)),
     h("div", { class: "card" }, h("h2", {}, t.history), historyTable(t, p.slug, listed.batches)));

@@ -3,7 +3,7 @@
 import { get, post, query } from "./api.js";
 import { h, show, toast } from "./dom.js";
 import { LANGUAGES, PATTERNS } from "./facts.js";
-import { lang, t } from "./i18n.js";
+import { lang, localeFile, t, textIn } from "./i18n.js";
 import { act, route } from "./router.js";
 
 // The petition whose snippets are shown, and their language: kept while the page is open.
@@ -14,6 +14,7 @@ export async function partnersView() {
   const petition = petitions.find((p) => p.slug === chosen.petition) || petitions[0];
   const language = chosen.language || lang;
   const { partners } = await get(`/partners${query({ petition: petition?.slug })}`);
+  const words = await localeFile(); // the strict-policy snippet's label is in its "reach" block
   const picker = h("select", { onchange: (e) => { chosen.petition = e.target.value; route(); } },
     petitions.map((p) => h("option", { value: p.slug, selected: p.slug === petition?.slug }, p.title)));
   const languagePicker = h("select", { onchange: (e) => { chosen.language = e.target.value; route(); } },
@@ -42,6 +43,7 @@ export async function partnersView() {
       partner.embed ? [
         snippet(t("partners.widget"), widgetSnippet(serviceOrigin(partner), partner.code, petition.slug, language)),
         snippet(t("partners.iframe"), frameSnippet(serviceOrigin(partner), partner.code, petition, language)),
+        snippet(textIn(words, "reach.strict_frame"), strictFrameSnippet(serviceOrigin(partner), partner.code, petition, language)),
       ] : null)),
     h("div", { class: "card" }, h("h2", {}, t("partners.add_title")), form));
 }
@@ -74,6 +76,19 @@ function frameSnippet(base, code, petition, language) {
     '    if (frame.contentWindow === event.source) frame.style.height = event.data.height + "px";',
     "});",
     "</script>",
+  ].join("\n");
+}
+
+/**
+ * The frame snippet for a page that allows no inline script or style (its CSP says
+ * `script-src 'self' <service>; style-src 'self'`): our hosted frame.js fits the frame, and
+ * the frame itself has attributes only.
+ */
+function strictFrameSnippet(base, code, petition, language) {
+  const title = petition.texts[language]?.title || petition.title;
+  return [
+    `<script src="${base}/frame.js" defer></script>`,
+    `<iframe src="${base}/embed/${petition.slug}?lang=${language}&source=${code}" title="${attribute(title)}"></iframe>`,
   ].join("\n");
 }
 

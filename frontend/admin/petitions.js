@@ -1,12 +1,13 @@
 // The petitions list, and one petition's page with its tabs.
 
+import { innerQuotes } from "../js/fill.js";
 import { get, post } from "./api.js";
 import { dashboardTab, progress } from "./dashboard.js";
 import { h, scrolling, show } from "./dom.js";
-import { editView } from "./edit.js";
+import { editView, noContactWarning } from "./edit.js";
 import { exportTab } from "./export.js";
 import { moment, number } from "./format.js";
-import { t } from "./i18n.js";
+import { lang, t } from "./i18n.js";
 import { keyCard } from "./keyfile.js";
 import { queueTab } from "./moderation.js";
 import { paperTab } from "./paper.js";
@@ -49,7 +50,8 @@ const TABS = ["dashboard", "signatures", "review", "comments", "export", "paper"
 /** Open or close the petition; closing, which turns signers away, is asked about first. */
 function openOrClose(p) {
   const closing = p.status === "open";
-  if (closing && !window.confirm(t("petitions.confirm_close", { title: p.title }))) return;
+  // The text puts the title in quotation marks: the title's own become the inner ones.
+  if (closing && !window.confirm(t("petitions.confirm_close", { title: innerQuotes(lang, p.title) }))) return;
   act(() => post(`/petitions/${encodeURIComponent(p.slug)}/${closing ? "close" : "open"}`),
     t(closing ? "petitions.closed_done" : "petitions.opened_done"));
 }
@@ -77,7 +79,9 @@ export async function petitionView(slug, tab) {
   const body = h("div", { class: "tab-body" });
   // Only a sealed petition's personal data needs the key: not its dashboard or its texts.
   const sealed = p.seal_key && ["signatures", "review", "comments", "export"].includes(tab) ? keyCard(p) : null;
-  show(header, nav, sealed, body);
+  // No way to reach the organisers: the privacy notice and the emails need one (edit.js,
+  // whose form says it beside the field itself).
+  show(header, organiser && tab !== "edit" ? noContactWarning(p) : null, nav, sealed, body);
   const render = {
     dashboard: () => dashboardTab(board),
     signatures: () => signaturesTab(p),

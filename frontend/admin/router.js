@@ -1,4 +1,4 @@
-// Routing: #/petitions, #/p/SLUG/TAB, #/partners, #/webhooks, #/audit.
+// Routing: #/petitions, #/p/SLUG/TAB, #/partners, #/webhooks, #/audit, #/tokens.
 // main.js hands the views to start(); the views import route() and act() from here,
 // so that no module imports one that imports it back.
 
@@ -42,6 +42,7 @@ async function draw() {
     else if (section === "partners") await views.partners();
     else if (section === "webhooks") await views.webhooks();
     else if (section === "audit") await views.audit();
+    else if (section === "tokens") await views.tokens();
     else if (section === "updates") await views.updates(slug ? decodeURIComponent(slug) : null);
     else await views.petitions();
   } catch (error) {

@@ -49,8 +49,8 @@ export function readKeyFile(text) {
 
 export const needsPassphrase = (document) => "passphrase" in document;
 
-/** Open a key file's private key (with its passphrase, if it has one) and keep it; answer its public key. */
-export async function addKey(document, passphrase = "") {
+/** A key file's private key (with its passphrase, if it has one) and the public key it makes. */
+async function privateKeyOf(document, passphrase) {
   const na = await library();
   const bytes = (text) => na.from_base64(text, na.base64_variants.ORIGINAL);
   let privateKey;
@@ -64,8 +64,57 @@ export async function addKey(document, passphrase = "") {
   }
   if (privateKey.length !== na.crypto_box_SECRETKEYBYTES) throw new KeyFileError("not_a_key_file");
   const publicKey = na.to_base64(na.crypto_scalarmult_base(privateKey), na.base64_variants.ORIGINAL);
+  return { publicKey, privateKey };
+}
+
+/** Open a key file's private key (with its passphrase, if it has one) and keep it; answer its public key. */
+export async function addKey(document, passphrase = "") {
+  const { publicKey, privateKey } = await privateKeyOf(document, passphrase);
   if (!keys.some((key) => key.publicKey === publicKey)) keys.push({ publicKey, privateKey });
   return publicKey;
+}
+
+/**
+ * The public key a key file opens to with `passphrase`, the private key wiped at once and
+ * kept nowhere: how the page checks that a file just saved can be opened.
+ */
+export async function publicKeyOf(document, passphrase) {
+  const { publicKey, privateKey } = await privateKeyOf(document, passphrase);
+  sodium.memzero(privateKey);
+  return publicKey;
+}
+
+/**
+ * A new key pair, made in this browser: the key file's text, exactly as `undersign keys
+ * generate --passphrase` writes it (server/undersign/core/sealing.py: the private key in a
+ * secretbox under an argon2id key, "moderate" limits, the nonce before the box), and the
+ * public key, the only part that is ever sent.
+ */
+export async function makeKeyFile(passphrase) {
+  const na = await library();
+  const text64 = (raw) => na.to_base64(raw, na.base64_variants.ORIGINAL);
+  const pair = na.crypto_box_keypair();
+  const salt = na.randombytes_buf(na.crypto_pwhash_SALTBYTES);
+  const opslimit = na.crypto_pwhash_OPSLIMIT_MODERATE;
+  const memlimit = na.crypto_pwhash_MEMLIMIT_MODERATE;
+  const secret = na.crypto_pwhash(na.crypto_secretbox_KEYBYTES, passphrase, salt, opslimit, memlimit,
+    na.crypto_pwhash_ALG_ARGON2ID13);
+  const nonce = na.randombytes_buf(na.crypto_secretbox_NONCEBYTES);
+  const box = na.crypto_secretbox_easy(pair.privateKey, nonce, secret);
+  const boxed = new Uint8Array(nonce.length + box.length);
+  boxed.set(nonce);
+  boxed.set(box, nonce.length);
+  na.memzero(secret);
+  na.memzero(pair.privateKey);
+  const publicKey = text64(pair.publicKey);
+  const document = {
+    format: FORMAT,
+    version: 1,
+    public_key: publicKey,
+    passphrase: { kdf: "argon2id", salt: text64(salt), opslimit, memlimit },
+    private_key_box: text64(boxed),
+  };
+  return { publicKey, text: JSON.stringify(document, null, 2) + "\n" };
 }
 
 /** The private key inside a protected file: argon2id over the passphrase opens its secretbox. */

@@ -48,6 +48,8 @@ export function showSignedIn() {
     ? t("who_partner", { name: me.name, partner: me.partner })
     : me.name;
   for (const link of document.querySelectorAll("[data-nav]")) {
-    link.hidden = Boolean(me.partner) && link.dataset.nav !== "petitions";
+    // What the token's role may not do is not offered (the API would refuse it: 403).
+    const refused = link.dataset.needs && !me.may?.includes(link.dataset.needs);
+    link.hidden = (Boolean(me.partner) && link.dataset.nav !== "petitions") || Boolean(refused);
   }
 }

@@ -55,7 +55,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # Before the limiter, so that a refused request is logged and counted too.
     request_log.init_app(app)
     # Imported here: `undersign serve` chooses where metrics live before this runs.
-    from undersign.web import health
+    from undersign.web import health, overload
+
+    overload.init_app(app)  # a shed page is answered before the limiter or a view runs
 
     health.init_app(app)
     limits.init_app(app, settings)
@@ -65,6 +67,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     ttl = settings.count_cache_seconds
     app.wsgi_app = polls.CountPolls(app.wsgi_app, cache.get_cache(app), ttl)  # type: ignore[method-assign]
+    overload.wrap(app)  # outside all but ProxyFix: nothing runs for a request it sheds
     if settings.trusted_proxies:  # outermost: every layer sees the client as the proxy named it
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]

@@ -15,7 +15,7 @@ def entries(organiser):
 
 
 def test_every_change_is_logged_with_who_what_and_when(signer, organiser):
-    signer.sign_and_confirm("ana@example.org", comment="Hold on!")
+    signer.sign_and_confirm("ana@example.org", comment="Hold on!", public=True)
     ana = organiser.signature_id("test-petition", "ana@example.org")
     organiser.post("/petitions", {"slug": "second", "texts": {"en": {"title": "Second"}}})
     organiser.patch("/petitions/second", {"goal": 10})
@@ -82,4 +82,4 @@ def test_tokens_made_on_the_command_line_are_logged(app, organiser):
         ("cli", "token.revoke", "union"),
         ("cli", "token.create", "union"),
     ]
-    assert log[1]["detail"] == {"partner": "kz-union"}
+    assert log[1]["detail"] == {"partner": "kz-union", "role": "viewer", "petitions": None}

@@ -159,7 +159,7 @@ def test_the_printable_list_is_numbered_with_name_city_country_date_and_a_print_
     assert answer.status_code == 200 and answer.mimetype == "text/html"
     page = answer.get_data(as_text=True)
     assert "<title>Save the plant: 3 signatures</title>" in page
-    assert "Save the plant — 3 signatures</th>" in page  # repeated on each printed page
+    assert "Save the plant&nbsp;— 3 signatures</th>" in page  # repeated on each printed page
     assert "admin/handover.css" in page
     assert '<td class="n">2</td><td>Ольга Ким</td><td>Қарағанды</td>' in page
     assert "=cmd|&#39; /C calc&#39;!A0" in page  # escaped, not markup

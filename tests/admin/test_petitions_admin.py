@@ -66,8 +66,10 @@ def test_the_list_shows_every_petition_with_its_counts(signer, organiser):
 
 
 def test_the_dashboard_shows_counts_days_countries_sources_and_queues(signer, organiser):
-    signer.sign_and_confirm("one@example.org", country="KZ", source="kz-union", comment="Hi")
-    signer.sign_and_confirm("two@example.org", country="RU")
+    signer.sign_and_confirm(
+        "one@example.org", country="KZ", source="kz-union", comment="Hi", public=True
+    )
+    signer.sign_and_confirm("two@example.org", country="RU", comment="For us alone")
     signer.sign(email="three@example.org")
     board = organiser.get("/petitions/test-petition/dashboard").json
     assert board["petition"]["counts"]["verified"] == 2
@@ -75,7 +77,7 @@ def test_the_dashboard_shows_counts_days_countries_sources_and_queues(signer, or
     assert board["by_country"] == {"KZ": 1, "RU": 1}
     assert board["by_source"] == {"direct": 1, "kz-union": 1}
     assert sum(day["count"] for day in board["by_day"]) == 2
-    assert board["queues"] == {"review": 0, "comments": 1}
+    assert board["queues"] == {"review": 0, "comments": 1, "held_mail": 0}
 
 
 def test_only_a_partners_own_sites_may_frame_its_embed(organiser, client, petition):

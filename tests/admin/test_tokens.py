@@ -27,10 +27,9 @@ def test_create_prints_the_token_once_alone_on_its_last_line_and_keeps_only_its_
     with database(app).sessions() as session:
         stored = session.scalar(select(OrganiserToken).where(OrganiserToken.name == "office"))
     assert stored.token_hash == auth.digest(token) and token not in stored.token_hash
-    assert client.get("/api/v1/admin/me", headers=bearer(token)).json == {
-        "name": "office",
-        "partner": None,
-    }
+    me = client.get("/api/v1/admin/me", headers=bearer(token)).json
+    assert me["name"] == "office" and me["partner"] is None
+    assert me["role"] == "owner" and me["petitions"] is None  # the default, as before roles
 
 
 def test_two_tokens_are_never_alike(app):

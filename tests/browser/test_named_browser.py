@@ -69,8 +69,10 @@ def test_the_petition_page_form_on_a_phone_says_who_sees_what(
     box = page.get_by_label(t["form"]["named"])
     expect(box).not_to_be_checked()
     expect(page.locator(".who-sees")).to_contain_text(t["form"]["who_sees"])
-    for key in ("sees_addressee", "sees_wall", "sees_organisers", "sees_partners"):
+    for key in ("sees_addressee", "sees_wall", "sees_organisers"):
         expect(page.locator(".who-sees")).to_contain_text(t["form"][key])
+    # The campaign's own page, with no partner's code: no partner sees anything of it.
+    expect(page.locator(".who-sees")).not_to_contain_text(t["form"]["sees_partners"])
     # Nothing sticks out sideways on a narrow screen.
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     box.scroll_into_view_if_needed()

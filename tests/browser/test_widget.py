@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 import pytest
@@ -299,3 +300,41 @@ def test_the_widget_says_when_the_public_wall_shows_an_entry_as_the_petition_doe
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     who_sees.scroll_into_view_if_needed()
     screenshot(page, f"widget-wall-{mode}-{lang}-phone")
+
+
+@pytest.mark.parametrize(("lang", "form"), [("en", "other"), ("ru", "few")])
+def test_the_widget_told_many_are_signing_waits_and_sends_again_by_itself(
+    service: Service, partner: Partner, page: Any, monkeypatch: Any, lang: str, form: str
+) -> None:
+    """The first post reaches the service as if it had waited 5 s in the queue (the proxy's
+    X-Request-Start): the real service sheds it with 503 and Retry-After; the widget says so,
+    waits, and sends the same signature again, which is taken once."""
+    from undersign.web import overload
+
+    monkeypatch.setattr(overload.GATE, "retry_after", (2, 2))
+    t = texts(lang)
+    shed: list[int] = []
+
+    def first_waited_long(route: Any) -> None:
+        if route.request.method == "POST" and not shed:
+            shed.append(1)
+            late = f"t={int((time.time() - 5) * 1000)}"
+            route.continue_(headers={**route.request.headers, "x-request-start": late})
+        else:
+            route.continue_()
+
+    page.route("**/signatures", first_waited_long)
+    page.goto(partner.widget_page(service, lang))
+    w = widget(page)
+    w.locator("#name").fill("Dana Test")
+    w.locator("#email").fill(f"dana.{lang}@example.org")
+    w.locator("select").select_option("KZ")
+    w.locator("[type=submit]").click()
+
+    retrying = t["overload"]["retrying"][form].format(count=2)
+    expect(w.locator(".status")).to_have_text(retrying)
+    expect(w.locator("[type=submit]")).to_be_disabled()  # no second press meanwhile
+    screenshot(page, f"widget-{lang}-overloaded-retrying")
+    expect(w.locator(".done h3").first).to_have_text(t["sign"]["success_heading"], timeout=15_000)
+    assert shed == [1]
+    assert [s.email for s in service.signatures()] == [f"dana.{lang}@example.org"]

@@ -283,3 +283,86 @@ def test_the_command_line_adds_a_count_and_checks_then_stores_a_list(app, signer
     stored = run("paper", "import", "test-petition", str(right), "--commit")
     assert stored.exit_code == 0 and "stored as batch" in stored.stdout
     assert signer.count() == 123
+
+
+# --- the problems, in the organiser's language ------------------------------------------------
+
+
+def check_list(organiser, text, lang=None, dry_run=True):
+    """Send a list as /admin/ does: in the language its page shows (Accept-Language)."""
+    headers = {**organiser.headers(), **({"Accept-Language": lang} if lang else {})}
+    return organiser.client.post(
+        f"/api/v1/admin{PAPER}/import", json={"csv": text, "dry_run": dry_run}, headers=headers
+    )
+
+
+WRONG = "name,city,country,date\n" + "Ержан Сапаров,Жезказган,Атлантида,2026-13-01\n"
+
+
+@pytest.mark.parametrize(
+    ("lang", "country", "day"),
+    [
+        (None, "country is not a country code (KZ) or a country's name", "date must be a date"),
+        ("kk", "country: бұл ел коды (KZ) да, ел атауы да емес", "date: күн 2026-11-28 немесе"),
+        ("ru-RU,ru;q=0.9", "country: это не код страны (KZ) и не её название", "date: дата должна"),
+    ],
+)
+def test_a_lists_problems_reach_the_organiser_in_the_language_of_their_page(
+    organiser, petition, lang, country, day
+):
+    answer = check_list(organiser, WRONG, lang)
+    assert answer.status_code == 200
+    assert [(e["line"], e["field"], e["code"]) for e in answer.json["errors"]] == [
+        (2, "country", "not_country"),
+        (2, "date", "date_format"),
+    ]
+    assert answer.json["errors"][0]["message"] == country
+    assert answer.json["errors"][1]["message"].startswith(day)
+
+
+def test_a_list_that_cannot_be_read_or_stored_is_refused_in_the_organisers_language(
+    organiser, petition
+):
+    empty = check_list(organiser, "", "ru")
+    assert empty.status_code == 422
+    assert empty.json["error"]["fields"]["csv"] == (
+        "список пуст: в первой строке должны быть названия столбцов"
+    )
+    big = check_list(organiser, "x" * (paper.MAX_CSV_CHARS + 1), "kk")
+    assert (
+        big.json["error"]["fields"]["csv"] == "тізім тым үлкен: ең көбі 2\u00a0000\u00a0000 таңба"
+    )
+    stored = check_list(organiser, WRONG, "ru", dry_run=False)
+    assert stored.status_code == 422
+    assert stored.json["error"]["fields"]["csv"].startswith("ошибки в 1 строке")
+    long_name = check_list(organiser, "name,country,date\n" + "Я" * 121 + ",KZ,2026-11-28\n", "ru")
+    assert long_name.json["errors"][0]["message"] == "name: слишком длинно: не больше 120 символов"
+
+
+@pytest.mark.parametrize(
+    ("written", "code"),
+    [
+        ("США", "US"),  # the name the picker shows now
+        ("Соединенные Штаты", "US"),  # CLDR's, which sheets typed before say
+        ("Соединённые Штаты", "US"),
+        ("Киргизия", "KG"),
+        ("Кыргызстан", "KG"),
+        ("Аустрия", "AT"),
+        ("Австрия", "AT"),
+        ("о-в Св. Елены", "SH"),
+        ("Остров Святой Елены", "SH"),
+        ("Конго - Киншаса", "CD"),
+        ("ДР Конго", "CD"),
+        ("Сянган АӘА", "HK"),
+        ("Гонконг", "HK"),
+    ],
+)
+def test_countries_read_by_the_names_pickers_show_and_by_the_names_they_replaced(written, code):
+    assert paper.country(written) == code
+
+
+def test_a_list_typed_with_old_country_names_is_stored(signer, organiser):
+    typed = "name,country,date\nA,Соединенные Штаты,2026-11-28\nB,Аустрия,2026-11-28\n"
+    stored = organiser.post(f"{PAPER}/import", {"csv": typed, "dry_run": False})
+    assert stored.status_code == 201, stored.json
+    assert stored.json["by_country"] == {"AT": 1, "US": 1}

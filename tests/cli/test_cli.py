@@ -28,6 +28,7 @@ from sqlalchemy import select
 from undersign import cli
 from undersign.campaigns import petitions
 from undersign.cli import context
+from undersign.cli.running import default_mailers
 from undersign.core.db import database
 from undersign.core.models import AuditEntry
 
@@ -374,7 +375,7 @@ def test_serve_refuses_a_public_address_without_a_secret_key(tmp_path):
 class Served:
     """A real `undersign serve` (gunicorn and its mailer) on loopback, its log in a file."""
 
-    def __init__(self, database_url: str, smtp_port: int, tmp_path: Path) -> None:
+    def __init__(self, database_url: str, smtp_port: int, tmp_path: Path, *args: str) -> None:
         port, self.log = free_port(), tmp_path / "serve.log"
         self.base = f"http://127.0.0.1:{port}"
         env = {
@@ -387,7 +388,7 @@ class Served:
         }
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(
-                [BIN, "serve", "--port", str(port), "--workers", "1"],
+                [BIN, "serve", "--port", str(port), "--workers", "1", *args],
                 env=env,
                 cwd=tmp_path,
                 stdout=out,
@@ -465,6 +466,63 @@ def test_a_gunicorn_worker_that_exits_takes_neither_the_mailer_nor_the_metrics(
     (email,) = smtp.mailbox.wait_for(1, timeout=20)
     assert email["To"] == "aigerim@example.org"
     assert len(served.started("mailer", 1)) == 1, "the first mailer sent it"
+
+
+@pytest.fixture
+def served_on_postgresql(database_url, smtp, tmp_path, request) -> Iterator[Served]:
+    """`undersign serve` with the arguments a test gives it (indirect parameters)."""
+    assert database_url.startswith("postgresql")
+    server = Served(database_url, smtp.port, tmp_path, *getattr(request, "param", ()))
+    try:
+        yield server
+    finally:
+        server.stop()
+        print(server.text())
+
+
+def test_serve_runs_a_mailer_a_worker_up_to_the_cores_on_postgresql_and_one_on_sqlite():
+    postgresql = "postgresql+psycopg://db/undersign"
+    assert default_mailers(postgresql, workers=2, cores=8) == 2
+    assert default_mailers(postgresql, workers=4, cores=2) == 2
+    assert default_mailers(postgresql, workers=2, cores=1) == 1
+    assert default_mailers("sqlite:///undersign.sqlite", workers=4, cores=8) == 1
+
+
+@pytest.mark.slow  # a real `undersign serve`: gunicorn and its mailers, in processes
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("served_on_postgresql", [("--workers", "2")], indirect=True)
+def test_serve_starts_its_default_number_of_mailers(served_on_postgresql, petition, smtp):
+    expected = min(2, os.cpu_count() or 1)  # one a worker, up to the cores (docs/production.md)
+    wait_until(served_on_postgresql.ready, 30, "the server")
+    started = wait_until(lambda: served_on_postgresql.started("mailer", expected), 30, "mailers")
+    served_on_postgresql.sign(petition, "aigerim@example.org")
+    smtp.mailbox.wait_for(1, timeout=20)
+    assert len(served_on_postgresql.started("mailer", 1)) == len(started) == expected
+
+
+@pytest.mark.slow  # a real `undersign serve`: gunicorn and its mailers, in processes
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("served_on_postgresql", [("--mailers", "3")], indirect=True)
+def test_serve_keeps_each_of_its_mailers_running(served_on_postgresql, petition, smtp):
+    served = served_on_postgresql
+    running = wait_until(lambda: served.started("mailer", 3), 30, "three mailers")
+    assert len(running) == 3
+    os.kill(running[1], signal.SIGKILL)
+    again = wait_until(lambda: served.started("mailer", 4), 30, "a new mailer")
+    assert f"mailer (pid {running[1]}) ended" in served.text()
+    for pid in (running[0], running[2], again[-1]):
+        os.kill(pid, 0)  # the others ran on; the dead one was replaced
+
+    wait_until(served.ready, 30, "the server")
+    for n in range(6):
+        served.sign(petition, f"s{n}@example.org")
+    smtp.mailbox.wait_for(6, timeout=30)
+    sent = sorted(to for envelope in smtp.mailbox.envelopes for to in envelope.rcpt_tos)
+    assert sent == [f"s{n}@example.org" for n in range(6)]
+    served.stop()
+    for pid in (running[0], running[2], again[-1]):
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)  # stopped with the server, not left behind
 
 
 def test_demo_seeds_once(run):

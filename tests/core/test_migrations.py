@@ -14,6 +14,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Column, DefaultClause, Index, Integer, MetaData, String, Table, inspect
+from sqlalchemy import text as sql
 from undersign.core.db import Database, alembic_config
 from undersign.core.models import Base
 
@@ -145,3 +146,49 @@ def test_the_alembic_command_line_finds_the_scripts_the_models_and_the_database(
     )
     assert done.returncode == 0, done.stderr
     assert "No new upgrade operations detected" in done.stdout
+
+
+A = {"key": "k1", "email": "a@x.example", "status": "verified"}
+B = {"key": "k2", "email": "b@x.example", "status": "pending"}
+A_TAGGED = {"key": "k1", "email": "a+t@x.example", "status": "pending"}
+B_TAGGED = {"key": "k2", "email": "b+t@x.example", "status": "pending"}
+
+
+def test_address_spellings_keep_existing_signers_and_go_back_to_one_row_a_person(own_database):
+    """0010: each row keeps its person under the canonical spelling; undoing it keeps the
+    confirmed row of a person who has several (the one that counts), else the oldest."""
+    url = own_database
+    migrate(url, "0009", down=True)
+    engine = Database(url).engine
+    petition = "INSERT INTO petitions (id, slug, texts, default_locale, status, created_at, "
+    petition += "named_default, wall_mode) VALUES (1, 'p', '{}', 'en', 'open', "
+    petition += "CURRENT_TIMESTAMP, false, 'approve')"
+    row = "INSERT INTO signatures (petition_id, email_key, name, email, country, public, "
+    row += "contact_consent, named, locale, status, flagged, emails_sent, created_at) VALUES "
+    row += "(1, :key, '', :email, 'KZ', false, false, false, 'en', :status, false, 1, "
+    row += "CURRENT_TIMESTAMP)"
+    try:
+        with engine.begin() as connection:
+            connection.execute(sql(petition))
+            connection.execute(
+                sql(row), {"key": "k1", "email": "a@x.example", "status": "verified"}
+            )
+            connection.execute(sql(row), B)
+        migrate(url, "0010")
+        with engine.begin() as connection:
+            kept = connection.execute(sql("SELECT email_key, spelling_key FROM signatures"))
+            assert sorted(kept) == [("k1", "k1"), ("k2", "k2")]
+            # Another spelling of each person, as signing now writes them.
+            more = sql(
+                row.replace("email_key,", "email_key, spelling_key,").replace(
+                    "(1, :key,", "(1, :key, :spelling,"
+                )
+            )
+            connection.execute(more, {**A_TAGGED, "spelling": "k1+tag"})
+            connection.execute(more, {**B_TAGGED, "spelling": "k2+tag"})
+        migrate(url, "0009", down=True)
+        with engine.begin() as connection:
+            left = connection.execute(sql("SELECT email, status FROM signatures ORDER BY email"))
+            assert list(left) == [("a@x.example", "verified"), ("b@x.example", "pending")]
+    finally:
+        engine.dispose()

@@ -14,10 +14,11 @@ pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=Tr
 # Enough rows (some 15 MB of CSV) that the server is still writing when the client goes.
 ROWS = 100_000
 FILL = """
-INSERT INTO signatures (petition_id, email_key, name, email, country, public, contact_consent,
-                        locale, status, flagged, emails_sent, created_at, verified_at)
-SELECT :petition_id, 'key-' || n, 'Signer ' || n, 'signer' || n || '@example.org', 'KZ',
-       false, false, 'en', 'verified', false, 1, now(), now()
+INSERT INTO signatures (petition_id, email_key, spelling_key, name, email, country, public,
+                        contact_consent, locale, status, flagged, emails_sent, created_at,
+                        verified_at)
+SELECT :petition_id, 'key-' || n, 'key-' || n, 'Signer ' || n, 'signer' || n || '@example.org',
+       'KZ', false, false, 'en', 'verified', false, 1, now(), now()
 FROM generate_series(1, :rows) AS n
 """
 BUSY = """

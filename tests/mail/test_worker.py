@@ -15,10 +15,14 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import OperationalError
+from undersign.campaigns import petitions
 from undersign.core import outbox
+from undersign.core.auth import CLI
 from undersign.core.db import database
 from undersign.core.models import OutboxMessage, Signature, utcnow
 from undersign.mail import worker
+from undersign.organisers import mailings
+from undersign.organisers.mailings import Draft
 
 from tests.conftest import SECRET, SMTPServer
 
@@ -140,3 +144,63 @@ def test_a_confirmed_signature_that_once_failed_is_marked_no_more(signer, smtp, 
     assert signer.deliver() == 1
     with database(app).sessions() as session:
         assert session.scalar(select(Signature.email_failed_at)) is None
+
+
+def test_a_signers_verification_goes_before_an_update_mailing_already_queued(
+    signer, smtp, app, monkeypatch
+):
+    for n in range(4):
+        signer.sign_and_confirm(f"old{n}@example.org", contact_consent=True)
+    with database(app).sessions() as session:
+        petition = petitions.find(session, "test-petition")
+        draft = Draft(subjects={"en": "News"}, bodies={"en": "We delivered them."})
+        mailings.send(session, petition, draft, by=CLI)
+    while mailings.expand_next(database(app).sessions, utcnow()):
+        pass  # written out: four updates queued, due before anyone signs now
+    before = len(smtp.mailbox.messages)
+    signer.sign(email="new@example.org")
+    monkeypatch.setattr(worker, "BATCH", 3)  # a round takes less than the queue
+
+    assert worker.deliver_emails(app) == 3
+    arrived = [to for envelope in smtp.mailbox.envelopes[before:] for to in envelope.rcpt_tos]
+    assert arrived == ["new@example.org", "old0@example.org", "old1@example.org"]
+    assert "confirm" in signer.inbox("new@example.org")[0]["Subject"].lower()
+
+
+@pytest.mark.slow  # two mailers of their own, in processes
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_two_mailers_share_a_queue_and_never_send_one_email_twice(signer, smtp, app, database_url):
+    addresses = [f"s{n:03}@example.org" for n in range(150)]
+    for address in addresses:
+        signer.sign(email=address)
+    # Whichever mailer claims first takes the first hundred and is held on the first
+    # of them: the other must take the rest meanwhile, from the same outbox.
+    smtp.mailbox.stall.add(addresses[0])
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("UNDERSIGN_")},
+        "UNDERSIGN_DATABASE_URL": database_url,
+        "UNDERSIGN_SECRET_KEY": SECRET,
+        "UNDERSIGN_BASE_URL": "http://localhost",
+        "UNDERSIGN_SMTP_HOST": "127.0.0.1",
+        "UNDERSIGN_SMTP_PORT": str(smtp.port),
+    }
+    mailers = [
+        subprocess.Popen([BIN, "mailer"], env=env, stderr=subprocess.DEVNULL) for _ in range(2)
+    ]
+    try:
+        assert smtp.mailbox.stalled.wait(60), "a mailer reached the first message"
+        smtp.mailbox.wait_for(50, timeout=60)
+        assert set(received(smtp)) == set(addresses[100:]), "the other mailer sent the rest"
+        smtp.mailbox.release.set()
+        smtp.mailbox.wait_for(len(addresses), timeout=60)
+    finally:
+        smtp.mailbox.release.set()
+        for mailer in mailers:
+            mailer.terminate()
+        for mailer in mailers:
+            mailer.wait(30)
+
+    assert received(smtp) == Counter(addresses), "every email once"
+    senders = {message["Message-ID"].split(".")[1] for message in smtp.mailbox.messages}
+    assert senders == {str(mailer.pid) for mailer in mailers}, "each mailer sent some"
+    assert waiting(app) == 0

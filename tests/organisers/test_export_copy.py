@@ -77,6 +77,7 @@ def signature(petition_id: int, number: int, **fields: Any) -> dict[str, Any]:
     return {
         "petition_id": petition_id,
         "email_key": f"key-{number}",
+        "spelling_key": f"key-{number}",
         "name": f"Signer {number}",
         "email": f"signer{number}@example.org",
         "postcode": "100600",
@@ -256,7 +257,10 @@ numbers = itertools.count()
 def test_any_text_a_signer_could_type_comes_out_the_same(app, rows, entries, status, layout):
     slug = f"p{next(numbers)}"
     create_petition(app, slug)
-    rows = [row | {"email_key": f"{slug}-{n}"} for n, row in enumerate(rows)]
+    rows = [
+        row | {"email_key": f"{slug}-{n}", "spelling_key": f"{slug}-{n}"}
+        for n, row in enumerate(rows)
+    ]
     with database(app).sessions() as session:
         petition = petitions.find(session, slug)
         if rows:

@@ -204,8 +204,8 @@ def test_two_servers_and_two_mailers_act_as_one_service(
         stack.start(f"mailer-{n}", "mailer")
 
     people = [(f"worker{n}@example.org", f"Worker{n} Zhumabekov") for n in range(SIGNERS)]
-    # The same people again, as their other spellings: a second email must not go out.
-    again = [(f"Worker{n}+again@Example.org", name) for n, (_, name) in enumerate(people[:20])]
+    # The same people again, their addresses in capitals: a second email must not go out.
+    again = [(f"Worker{n}@Example.org", name) for n, (_, name) in enumerate(people[:20])]
     posts = [*people, *again]
     with ThreadPoolExecutor(max_workers=8) as pool:
         answers = list(

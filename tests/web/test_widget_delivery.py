@@ -25,14 +25,19 @@ def versioned(client: FlaskClient, path: str, version: str) -> Any:
 
 
 def widget_version() -> str:
-    return assets.file("widget.js").version
+    return pages.widget_script().version
+
+
+def served_widget() -> bytes:
+    """Return widget.js as served: the file, with the words it needs when no data comes."""
+    return pages.widget_script().body
 
 
 def test_widget_js_comes_gzipped_and_unpacks_to_the_file(client: FlaskClient) -> None:
     answer = client.get("/widget.js", headers=GZIP)
     assert answer.headers["Content-Encoding"] == "gzip"
     assert answer.mimetype == "text/javascript"
-    on_disk = (frontend_dir() / "widget.js").read_bytes()
+    on_disk = served_widget()
     assert gzip.decompress(answer.data) == on_disk
     assert len(answer.data) < len(on_disk) / 2
     assert "Accept-Encoding" in answer.headers["Vary"]
@@ -47,7 +52,7 @@ def test_widget_js_comes_gzipped_and_unpacks_to_the_file(client: FlaskClient) ->
 def test_a_client_that_refuses_gzip_gets_the_plain_file(client: FlaskClient, accept: str) -> None:
     answer = client.get("/widget.js", headers={"Accept-Encoding": accept})
     assert "Content-Encoding" not in answer.headers
-    assert answer.data == (frontend_dir() / "widget.js").read_bytes()
+    assert answer.data == served_widget()
     assert "Accept-Encoding" in answer.headers["Vary"]  # a cache must not hand this to others
 
 

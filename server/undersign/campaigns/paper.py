@@ -26,7 +26,14 @@ from sqlalchemy.orm import Session
 from undersign.core import audit, counting, i18n, sealing
 from undersign.core.auth import Rights
 from undersign.core.cache import Cache
-from undersign.core.models import PaperBatch, PaperKind, PaperSignature, Petition
+from undersign.core.models import (
+    PaperBatch,
+    PaperKind,
+    PaperSignature,
+    Petition,
+    Signature,
+    SignatureStatus,
+)
 from undersign.core.validation import FALSE_WORDS, MAX_LENGTH, TRUE_WORDS, check_characters
 
 # One count is one day's sheets from one place; a typo of three extra zeros is refused.
@@ -45,12 +52,38 @@ SAMPLE = 5
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-class InvalidPaper(ValueError):
-    """A field of a paper count or list is wrong; `field` names it."""
+class Unreadable(ValueError):
+    """What is wrong with a value from the sheets, in words the organiser reads.
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
+    `key` names the words in the locale files' "paper_problems" block and `values` fill
+    them, so the admin page can say it in the organiser's language; str() is the English,
+    for the command line and for the count's field errors.
+    """
+
+    def __init__(self, key: str, **values: Any) -> None:
+        self.key, self.values = key, values
+        super().__init__(self.text(i18n.DEFAULT_LOCALE))
+
+    def text(self, locale: str) -> str:
+        return problem_text(locale, self.key, self.values)
+
+
+class InvalidPaper(Unreadable):
+    """A field of a paper count or list is wrong as a whole; `field` names it."""
+
+    def __init__(self, field: str, key: str, **values: Any) -> None:
+        super().__init__(key, **values)
         self.field = field
+
+
+def problem_text(locale: str, key: str, values: dict[str, Any]) -> str:
+    """Return a paper problem's words in `locale`, numbers in its digit grouping."""
+    words = i18n.messages(locale)["paper_problems"][key]
+    if "max" in values:  # a limit: the words agree with the number ("1 символа", "5 символов")
+        return i18n.plural(locale, words, values["max"], "max")
+    if "n" in values:
+        return i18n.plural(locale, words, values["n"], "n")
+    return str(words).format(**values)
 
 
 class BatchNotFound(LookupError):
@@ -62,25 +95,39 @@ class BatchNotFound(LookupError):
 
 @cache
 def _country_names() -> dict[str, str]:
-    """Map every country's code and name (in each language we speak), folded, to its code."""
+    """Map every country's code and name (in each language we speak), folded, to its code.
+
+    Both the names the pickers show and CLDR's own, which they override: a sheet typed
+    before an override ("Соединенные Штаты", "Киргизия", "Аустрия") still reads.
+    """
     found: dict[str, str] = {}
+    for locale in i18n.LOCALES:  # CLDR's first: where a name is also another's, theirs wins
+        cldr = i18n.cldr(locale).territories
+        for code, _ in i18n.countries(locale):
+            if code in cldr:
+                found[_folded(cldr[code])] = code
     for locale in i18n.LOCALES:
         for code, name in i18n.countries(locale):
-            found[name.casefold()] = code
+            found[_folded(name)] = code
     for country in pycountry.countries:
-        found[country.alpha_2.casefold()] = country.alpha_2
-        found[country.name.casefold()] = country.alpha_2
+        found[_folded(country.alpha_2)] = country.alpha_2
+        found[_folded(country.name)] = country.alpha_2
     return found
+
+
+def _folded(name: str) -> str:
+    """Fold a name for matching: case, ё as е (often typed so), and runs of spaces."""
+    return " ".join(name.casefold().replace("ё", "е").split())
 
 
 def country(value: object) -> str:
     """Read a country as its ISO code (any case) or its name in English, Russian or Kazakh."""
     text = value.strip() if isinstance(value, str) else ""
     if not text:
-        raise ValueError("is required")
-    code = _country_names().get(text.casefold())
+        raise Unreadable("required")
+    code = _country_names().get(_folded(text))
     if code is None:
-        raise ValueError("is not a country code (KZ) or a country's name")
+        raise Unreadable("not_country")
     return code
 
 
@@ -88,17 +135,17 @@ def day(value: object, today: date | None = None) -> date:
     """Read a day written 2026-11-28 or 28.11.2026; not before 2000, nor after tomorrow."""
     text = value.strip() if isinstance(value, str) else ""
     if not text:
-        raise ValueError("is required")
+        raise Unreadable("required")
     try:
         if "." in text:
             parsed = datetime.strptime(text, "%d.%m.%Y").date()
         else:
             parsed = date.fromisoformat(text)
     except ValueError:
-        raise ValueError("must be a date like 2026-11-28 or 28.11.2026") from None
+        raise Unreadable("date_format") from None
     latest = (today or datetime.now(UTC).date()) + timedelta(days=1)
     if not EARLIEST <= parsed <= latest:
-        raise ValueError("must lie between 2000 and today")
+        raise Unreadable("date_range")
     return parsed
 
 
@@ -121,16 +168,16 @@ def _person_text(value: str, most: int, required: bool) -> str | None:
     text = value.strip()
     if not text:
         if required:
-            raise ValueError("is required")
+            raise Unreadable("required")
         return None
     if len(text) > most:
-        raise ValueError(f"must be at most {most} characters")
+        raise Unreadable("too_long", max=most)
     if text.startswith(FORMULA_STARTS):
-        raise ValueError("starts like a spreadsheet formula (=, +, -, @)")
+        raise Unreadable("formula")
     try:
         check_characters(text, multiline=False)
     except ValueError:
-        raise ValueError("holds characters that are not text") from None
+        raise Unreadable("not_text") from None
     return text
 
 
@@ -140,7 +187,7 @@ def _yes_no(value: str) -> bool:
         return True
     if word in FALSE_WORDS | {"нет", "жоқ", "n", "-"}:
         return False
-    raise ValueError("must be yes or no")
+    raise Unreadable("yes_no")
 
 
 # --- the typed-in list -----------------------------------------------------------------------
@@ -159,10 +206,24 @@ class Entry:
 class Problem:
     line: int
     field: str
-    message: str
+    problem: Unreadable
 
-    def described(self) -> dict[str, Any]:
-        return {"line": self.line, "field": self.field, "message": self.message}
+    @property
+    def message(self) -> str:
+        return self.text(i18n.DEFAULT_LOCALE)
+
+    def text(self, locale: str) -> str:
+        """Say it of the column, in `locale`: "country is not…", "country: не код страны…"."""
+        line = i18n.messages(locale)["paper_problems"]["of_column"]
+        return str(line).format(column=self.field, problem=self.problem.text(locale))
+
+    def described(self, locale: str = i18n.DEFAULT_LOCALE) -> dict[str, Any]:
+        return {
+            "line": self.line,
+            "field": self.field,
+            "code": self.problem.key,
+            "message": self.text(locale),
+        }
 
 
 @dataclass
@@ -188,14 +249,14 @@ class ReadList:
             "named": sum(entry.named for entry in self.entries),
         }
 
-    def preview(self) -> dict[str, Any]:
-        """Describe the list for the organiser before anything is stored."""
+    def preview(self, locale: str = i18n.DEFAULT_LOCALE) -> dict[str, Any]:
+        """Describe the list for the organiser (problems in `locale`) before anything is stored."""
         return {
             "rows": len(self.entries) + len({p.line for p in self.problems}),
             "valid": len(self.entries),
             "named": sum(entry.named for entry in self.entries),
             "by_country": self.by_country(),
-            "errors": [problem.described() for problem in self.problems],
+            "errors": [problem.described(locale) for problem in self.problems],
             "sample": [
                 {
                     "name": e.name,
@@ -218,25 +279,25 @@ def read_csv(text: str, today: date | None = None) -> ReadList:
     file as a whole cannot be read.
     """
     if len(text) > MAX_CSV_CHARS:
-        raise InvalidPaper("csv", f"the list must be at most {MAX_CSV_CHARS:,} characters")
+        raise InvalidPaper("csv", "too_big", max=MAX_CSV_CHARS)
     if "\ufffd" in text:
-        raise InvalidPaper("csv", "the list is not UTF-8 text: save it as “CSV UTF-8”")
+        raise InvalidPaper("csv", "not_utf8")
     text = text.removeprefix("\ufeff")
     lines = text.splitlines(keepends=True)
     if not lines or not lines[0].strip():
-        raise InvalidPaper("csv", "the list is empty: its first line names the columns")
+        raise InvalidPaper("csv", "empty")
     reader = csv.reader(lines, dialect=_dialect(lines[0]))
     header = [cell.strip().lower().removeprefix("\ufeff") for cell in next(reader)]
     missing = [column for column in REQUIRED if column not in header]
     if missing:
-        raise InvalidPaper("csv", f"the first line must name the columns {', '.join(COLUMNS)}")
+        raise InvalidPaper("csv", "no_header", columns=", ".join(COLUMNS))
     found, read = ReadList(), 0
     for row in reader:
         if not any(cell.strip() for cell in row):
             continue  # blank lines between sheets
         read += 1
         if read > MAX_CSV_ROWS:
-            raise InvalidPaper("csv", f"the list must have at most {MAX_CSV_ROWS:,} rows")
+            raise InvalidPaper("csv", "too_many_rows", max=MAX_CSV_ROWS)
         _read_row(found, reader.line_num, dict(zip(header, row, strict=False)), today)
     return found
 
@@ -267,8 +328,8 @@ def _read_row(found: ReadList, line: int, cells: dict[str, str], today: date | N
     for column, check in checks.items():
         try:
             values[column] = check(cells.get(column) or "")
-        except ValueError as problem:
-            problems.append(Problem(line, column, f"{column} {problem}"))
+        except Unreadable as problem:
+            problems.append(Problem(line, column, problem))
     if problems:
         found.problems.extend(problems)
         return
@@ -543,3 +604,24 @@ def merged(*parts: Iterable[tuple[str, int]]) -> dict[str, int]:
         for key, n in part:
             found[key] = found.get(key, 0) + n
     return dict(sorted(found.items()))
+
+
+def usual_country(session: Session, petition_id: int) -> str | None:
+    """Return the country most of a petition's counted signers gave (online and paper), or None.
+
+    The paper form starts on it: sheets mostly come from where the campaign is. A tie goes to
+    the code first in the alphabet, so that the form does not change from one visit to the next.
+    """
+    online = select(Signature.country, func.count()).where(
+        Signature.petition_id == petition_id,
+        Signature.status == SignatureStatus.VERIFIED,
+        Signature.invalidated_at.is_(None),
+        Signature.country.is_not(None),
+    )
+    counted = merged(
+        ((code, n) for code, n in session.execute(online.group_by(Signature.country))),
+        by_country(session, petition_id).items(),
+    )
+    if not counted:
+        return None
+    return min(counted.items(), key=lambda item: (-item[1], item[0]))[0]

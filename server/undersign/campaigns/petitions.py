@@ -16,7 +16,7 @@ from undersign.core import audit, counting, i18n, markup, privacy, sealing
 from undersign.core.auth import Rights
 from undersign.core.cache import Cache
 from undersign.core.i18n import LOCALES
-from undersign.core.models import Petition, PetitionStatus, Signature, WallMode
+from undersign.core.models import Petition, PetitionStatus, Signature, WallMode, utcnow
 from undersign.core.validation import check_characters
 
 # "\-", not a bare "-": /admin/ puts this very text in an input's `pattern`, which browsers
@@ -168,6 +168,11 @@ def remove_translation(session: Session, petition: Petition, locale: str, *, by:
 def set_open(session: Session, petition: Petition, is_open: bool, *, by: Rights) -> None:
     """Open or close a petition for signing, log it, and commit."""
     petition.status = PetitionStatus.OPEN if is_open else PetitionStatus.CLOSED
+    # When it closed, for its retention (Petition.closing); closing again keeps the first.
+    if is_open:
+        petition.closed_at = None
+    elif petition.closed_at is None:
+        petition.closed_at = utcnow()
     action = "petition.open" if is_open else "petition.close"
     audit.record(session, by, action, petition.slug)
     session.commit()
@@ -193,7 +198,11 @@ POLICY = (
     "organiser_contact",
     "seal_key",
     "thanks_url",
+    "retention_days",
 )
+# Days a closed petition's personal data may be kept (signers/retention.py): at least one,
+# at most ten years.
+RETENTION_DAYS = (1, 3650)
 
 
 def _check_policy(policy: dict[str, Any]) -> None:
@@ -202,6 +211,10 @@ def _check_policy(policy: dict[str, Any]) -> None:
         raise InvalidPetition(f"unknown settings: {', '.join(sorted(unknown))}")
     if "wall_mode" in policy and policy["wall_mode"] not in tuple(WallMode):
         raise InvalidPetition("the wall's mode must be approve or show")
+    if "retention_days" in policy:
+        days, (least, most) = policy["retention_days"], RETENTION_DAYS
+        if isinstance(days, bool) or not isinstance(days, int) or not least <= days <= most:
+            raise InvalidPetition(f"retention_days must be a whole number from {least} to {most}")
     try:
         if "thanks_url" in policy:
             policy["thanks_url"] = thanks.check(policy["thanks_url"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from undersign.cli import collected, keys, organiser_tokens, petition, running
+from undersign.cli import collected, keys, organiser_tokens, petition, running, transparency
 from undersign.cli.context import OneLineErrors
 from undersign.core import logs
 
@@ -27,5 +27,7 @@ for command in (
     running.purge,
     keys.keys,
     keys.decrypt,
+    transparency.witness,
+    transparency.log_group,
 ):
     main.add_command(command)

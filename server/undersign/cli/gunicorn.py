@@ -7,15 +7,18 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 import time
 from collections.abc import Callable
+from concurrent import futures
 from pathlib import Path
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
 from gunicorn.http.errors import NoMoreData, ParseException
+from gunicorn.workers.gthread import ThreadWorker
 from werkzeug.exceptions import BadRequest
 
 from undersign.core import logs
@@ -95,6 +98,74 @@ class _ClientBody:
             ) from None
 
 
+class SheddingWorker(ThreadWorker):  # type: ignore[misc]
+    """Gunicorn's threaded worker that answers what it cannot serve soon with a 503 at once.
+
+    Each request is stamped when queued for a thread; the app (web/overload.py) sheds one
+    that waited beyond the gate's wait (0.5 s). One that would wait that long behind those
+    already held (`Gate.overloaded`: their count times a request's time over the threads,
+    or a last request that waited that long while a queue remains) goes to a thread of its
+    own that only answers 503s, so that the refusal is fast, not queued. The count of held
+    requests is kept on the worker's main thread, which queues and finishes every request.
+    """
+
+    def init_process(self) -> None:
+        from undersign.web import overload  # after the fork: the metrics directory is chosen
+
+        self.gate = overload.GATE
+        self.gate.threads = self.cfg.threads
+        self.arrived = overload.arrived
+        self.held = 0
+        # Four threads: a slow client's first bytes must not hold up every refusal.
+        self.refusing = futures.ThreadPoolExecutor(4, thread_name_prefix="shed")
+        # The interpreter lock changes hands every 1 ms rather than 5: with the threads busy
+        # signing, the main loop (accepting, queueing) and a refusal each wait for it once
+        # or more a step, and a 503 that waits 5 ms a step is no longer fast.
+        sys.setswitchinterval(0.001)
+        super().init_process()
+
+    def accept(self, listener: Any) -> None:
+        """Take every connection the kernel holds, not one a wake-up (gunicorn's own).
+
+        With the threads busy, each turn of the main loop waits for the interpreter lock:
+        one connection a turn left the rest waiting in the kernel's backlog, unseen and
+        unstamped, where no shedding could reach them.
+        """
+        for _ in range(256):
+            held = self.nr_conns
+            super().accept(listener)
+            if self.nr_conns == held or self.nr_conns >= self.worker_connections:
+                return
+
+    def enqueue_req(self, conn: Any) -> None:
+        conn.queued_at = time.monotonic()
+        conn.shed = self.gate.overloaded(self.held)
+        if conn.shed:
+            done = self.refusing.submit(self.handle, conn)
+        else:
+            self.held += 1
+            done = self.tpool.submit(self.handle, conn)
+        done.add_done_callback(lambda fut: self.method_queue.defer(self.finish_request, conn, fut))
+
+    def finish_request(self, conn: Any, fs: Any) -> None:
+        if not getattr(conn, "shed", True):
+            self.held -= 1
+        conn.shed = True  # counted once, even if gunicorn queues the connection again
+        super().finish_request(conn, fs)
+
+    def handle(self, conn: Any) -> Any:
+        self.arrived(conn.queued_at, conn.shed)
+        started = time.monotonic()
+        if not conn.shed:
+            self.gate.last_wait = started - conn.queued_at
+        try:
+            return super().handle(conn)
+        finally:
+            if not conn.shed:  # a slow client's first bytes are not the app's time
+                self.gate.served(min(time.monotonic() - started, self.gate.max_wait))
+            self.arrived(None)
+
+
 def run_gunicorn(
     host: str,
     port: int,
@@ -107,9 +178,15 @@ def run_gunicorn(
         {
             "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
             "workers": workers,
-            # Threads keep a worker serving while signers on slow phones upload.
-            "worker_class": "gthread",
+            # Threads keep a worker serving while signers on slow phones upload; beyond
+            # capacity the excess is answered 503 at once rather than queued (SheddingWorker;
+            # the benchmark's floor, another app, is served by gunicorn's own).
+            "worker_class": SheddingWorker if factory is None else "gthread",
             "threads": threads,
+            # Bounded queues: a worker holds at most this many connections (the rest wait in
+            # the kernel's backlog, itself bounded), and sheds what it cannot serve in 0.5 s.
+            "worker_connections": 1000,
+            "backlog": 512,
             "timeout": 60,
             "graceful_timeout": 20,
             # Which proxy may say a request came over HTTPS is the app's to judge (ProxyFix,

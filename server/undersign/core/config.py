@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -11,6 +14,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app
+from nacl.signing import SigningKey
+
+from undersign.core import notes
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
@@ -20,7 +26,11 @@ DEFAULTS: dict[str, Any] = {
     "SECRET_KEY": None,  # generated once into the instance folder
     "SECRET_KEY_FALLBACKS": [],
     "IDENTITY_KEY": None,  # derived from SECRET_KEY unless set
+    # The signature log's signing key (a signed-note signer key, `undersign log-key`); derived
+    # from SECRET_KEY unless set, which suits development only: set it in production.
+    "LOG_KEY": None,
     "BASE_URL": "http://127.0.0.1:8000",
+    "ONION_URL": None,  # the same service as a Tor onion service (http://….onion), if it is one
     "SMTP_HOST": None,
     "SMTP_PORT": None,
     "SMTP_USERNAME": None,
@@ -43,6 +53,17 @@ DEFAULTS: dict[str, Any] = {
     # What the no-JavaScript form waits instead at the threshold, in seconds (rising as the cost).
     "CHALLENGE_WAIT": 1,
     "COUNT_CACHE_SECONDS": 2,
+    # The mail ceiling (mail/ceiling.py): when a petition's or a recipient domain's verification
+    # emails of the last WINDOW seconds (those older than GRACE, or confirmed) number MIN_SENT or
+    # more and fewer than CONFIRMED percent of them were confirmed, its new ones beyond RATE a
+    # minute wait in the outbox, sent fairly across networks as confirmations recover.
+    "MAIL_CEILING": True,
+    "MAIL_CEILING_WINDOW": 900,
+    "MAIL_CEILING_GRACE": 120,
+    "MAIL_CEILING_MIN_SENT": 50,
+    "MAIL_CEILING_CONFIRMED": 20,
+    "MAIL_CEILING_PETITION_RATE": 60,
+    "MAIL_CEILING_DOMAIN_RATE": 120,
     # Hosts inside the server's own network that webhooks may still be sent to (names or
     # addresses, comma-separated); every other internal destination is refused.
     "WEBHOOK_INTERNAL_HOSTS": [],
@@ -61,7 +82,10 @@ class Settings:
     secret_key: str
     secret_key_fallbacks: tuple[str, ...]
     identity_key: bytes
+    # Signs every petition's log checkpoints, and derives signers' receipts (transparency.py).
+    log_key: str
     base_url: str
+    onion_url: str | None
     smtp_host: str | None
     smtp_port: int
     smtp_username: str | None
@@ -81,6 +105,13 @@ class Settings:
     challenge_cost: int
     challenge_wait: int
     count_cache_seconds: int
+    mail_ceiling: bool
+    mail_ceiling_window: int
+    mail_ceiling_grace: int
+    mail_ceiling_min_sent: int
+    mail_ceiling_confirmed: int
+    mail_ceiling_petition_rate: int
+    mail_ceiling_domain_rate: int
     webhook_internal_hosts: frozenset[str]
 
     @property
@@ -128,7 +159,9 @@ def load(config: Mapping[str, Any], instance_path: str) -> Settings:
         secret_key=str(secret_key),
         secret_key_fallbacks=_string_list(get("SECRET_KEY_FALLBACKS")),
         identity_key=str(identity_key).encode(),
+        log_key=_log_key(get("LOG_KEY"), str(secret_key), str(get("BASE_URL"))),
         base_url=str(get("BASE_URL")).rstrip("/"),
+        onion_url=_onion_url(get("ONION_URL")),
         smtp_host=get("SMTP_HOST") or None,
         smtp_port=_integer("SMTP_PORT", get("SMTP_PORT") or default_port),
         smtp_username=get("SMTP_USERNAME") or None,
@@ -149,6 +182,17 @@ def load(config: Mapping[str, Any], instance_path: str) -> Settings:
         challenge_cost=_integer("CHALLENGE_COST", get("CHALLENGE_COST")),
         challenge_wait=_integer("CHALLENGE_WAIT", get("CHALLENGE_WAIT")),
         count_cache_seconds=_integer("COUNT_CACHE_SECONDS", get("COUNT_CACHE_SECONDS")),
+        mail_ceiling=_boolean("MAIL_CEILING", get("MAIL_CEILING")),
+        mail_ceiling_window=_integer("MAIL_CEILING_WINDOW", get("MAIL_CEILING_WINDOW")),
+        mail_ceiling_grace=_integer("MAIL_CEILING_GRACE", get("MAIL_CEILING_GRACE")),
+        mail_ceiling_min_sent=_integer("MAIL_CEILING_MIN_SENT", get("MAIL_CEILING_MIN_SENT")),
+        mail_ceiling_confirmed=_integer("MAIL_CEILING_CONFIRMED", get("MAIL_CEILING_CONFIRMED")),
+        mail_ceiling_petition_rate=_integer(
+            "MAIL_CEILING_PETITION_RATE", get("MAIL_CEILING_PETITION_RATE")
+        ),
+        mail_ceiling_domain_rate=_integer(
+            "MAIL_CEILING_DOMAIN_RATE", get("MAIL_CEILING_DOMAIN_RATE")
+        ),
         webhook_internal_hosts=frozenset(
             host.lower() for host in _string_list(get("WEBHOOK_INTERNAL_HOSTS"))
         ),
@@ -165,6 +209,26 @@ def _instance_secret(instance: Path) -> str:
     path.touch(mode=0o600)
     path.write_text(key)
     return key
+
+
+def _log_key(value: Any, secret_key: str, base_url: str) -> str:
+    """Return the log's signer key: the one set, or one derived from the secret key."""
+    if value:
+        try:
+            notes.Signer(str(value))
+        except notes.NoteError:
+            raise ConfigError(
+                "UNDERSIGN_LOG_KEY must be a signer key (PRIVATE+KEY+...), as "
+                "docs/transparency.md shows how to make one"
+            ) from None
+        return str(value).strip()
+    name = urlsplit(base_url).hostname or "undersign"
+    seed = hmac.new(secret_key.encode(), b"undersign log key", hashlib.sha256).digest()
+    public = bytes(SigningKey(seed).verify_key)
+    key_id = notes.key_id(name, notes.ED25519, public).hex()
+    return (
+        f"PRIVATE+KEY+{name}+{key_id}+" + base64.b64encode(bytes([notes.ED25519]) + seed).decode()
+    )
 
 
 def _string_list(value: Any) -> tuple[str, ...]:
@@ -185,6 +249,19 @@ def _mail_from(value: Any) -> str:
             f"UNDERSIGN_MAIL_FROM must be an address like no-reply@example.org, not {value!r}"
         )
     return str(value)
+
+
+def _onion_url(value: Any) -> str | None:
+    """Return UNDERSIGN_ONION_URL without a trailing slash: an origin ending in .onion, or None."""
+    if not value:
+        return None
+    url = str(value).rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not (parts.hostname or "").endswith(".onion"):
+        raise ConfigError(f"UNDERSIGN_ONION_URL must be like http://….onion, not {value!r}")
+    if parts.path or parts.query or parts.fragment:
+        raise ConfigError(f"UNDERSIGN_ONION_URL must be an origin with no path, not {value!r}")
+    return url
 
 
 def _optional_str(value: Any) -> str | None:

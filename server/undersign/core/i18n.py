@@ -86,7 +86,53 @@ def locale_with_region(locale: str) -> str:
 
 # Where CLDR's name is not the one readers here use (CLDR keeps "Киргизия" and the formal
 # "Республика Корея"; in Kazakhstan, Russian says "Кыргызстан", and everyday Russian "Южная Корея").
-NAME_OVERRIDES = {"ru": {"KG": "Кыргызстан", "KR": "Южная Корея"}}
+# A picker spells words out (CLDR's Russian abbreviates "о-ва", "о-в Св. Елены"), writes ё
+# ("Соединенные Штаты") and names the everyday state ("ДР Конго", "Гонконг", Kazakh "Австрия"
+# rather than "Аустрия"). Typed-in paper lists still read CLDR's own names (campaigns/paper.py).
+NAME_OVERRIDES = {
+    "ru": {
+        "KG": "Кыргызстан",
+        "KR": "Южная Корея",
+        "US": "США",
+        "AX": "Аландские острова",
+        "BM": "Бермудские острова",
+        "BV": "Остров Буве",
+        "CC": "Кокосовые острова",
+        "CK": "Острова Кука",
+        "CX": "Остров Рождества",
+        "FK": "Фолклендские острова",
+        "FO": "Фарерские острова",
+        "GS": "Южная Георгия и Южные Сандвичевы острова",
+        "HM": "Острова Херд и Макдональд",
+        "IM": "Остров Мэн",
+        "KY": "Каймановы острова",
+        "MH": "Маршалловы Острова",  # a state: capital О
+        "MP": "Северные Марианские острова",
+        "NF": "Остров Норфолк",
+        "PN": "Острова Питкэрн",
+        "SB": "Соломоновы Острова",
+        "SC": "Сейшельские Острова",
+        "SH": "Остров Святой Елены",
+        "UM": "Внешние малые острова США",
+        "VG": "Британские Виргинские острова",
+        "VI": "Виргинские острова (США)",
+        "TC": "Острова Тёркс и Кайкос",
+        "CD": "ДР Конго",
+        "CG": "Республика Конго",
+        "HK": "Гонконг",
+        "MO": "Макао",
+    },
+    "kk": {
+        "AT": "Австрия",
+        "AU": "Австралия",
+        "HK": "Гонконг",
+        "MO": "Макао",
+        "CD": "Конго Демократиялық Республикасы",
+        "CG": "Конго Республикасы",
+        "PH": "Филиппин",
+        "ZA": "Оңтүстік Африка Республикасы",
+    },
+}
 
 
 @cache
@@ -127,6 +173,24 @@ def likely_country(locale: str, accepted: Iterable[str] = ()) -> str | None:
             return region.upper()
     likely = get_global("likely_subtags").get(locale)
     return Locale.parse(likely).territory if likely else None
+
+
+# Languages whose readers live, nearly all, in one country: their pages may choose it for them.
+# Not Russian or English: a guess of Russia or the United States would be wrong more than right.
+ONE_COUNTRY_LANGUAGES = {"kk": "KZ"}
+
+
+def preselected_country(locale: str, accepted: Iterable[str] = ()) -> str | None:
+    """Return the country a form may choose before the reader does, or None to leave it empty.
+
+    Only when the guess is good: the browser names a region for the page's language
+    ("ru-KZ" on a Russian page), or the language is one country's (a Kazakh page: KZ).
+    """
+    for tag in accepted:
+        language, _, region = tag.replace("_", "-").partition("-")
+        if language.lower() == locale and len(region) == 2 and region.isalpha():
+            return region.upper()
+    return ONE_COUNTRY_LANGUAGES.get(locale)
 
 
 # Kazakh letters the Unicode default order (DUCET) puts elsewhere than the Kazakh alphabet
@@ -172,6 +236,20 @@ def plural_categories(locale: str) -> set[str]:
 def format_number(locale: str, n: int) -> str:
     """Return `n` with the language's digit grouping ("12,345", "12 345")."""
     return format_decimal(n, locale=cldr(locale))
+
+
+@cache
+def month_names(locale: str) -> dict[str, list[str]]:
+    """Return the months as a day's date names them ("6 декабря", "6 желтоқсан"), January first.
+
+    "long" and "short" ("6 дек.", "6 жел."), from CLDR: /admin/ writes days with them, since
+    browsers' trimmed locale data may know no Kazakh month ("M12 6").
+    """
+    months = cldr(locale).months["format"]
+    return {
+        "long": [months["wide"][n] for n in range(1, 13)],
+        "short": [months["abbreviated"][n] for n in range(1, 13)],
+    }
 
 
 # CLDR's long Kazakh date abbreviates the year ("2026 ж. 30 қараша"); in running text Kazakh

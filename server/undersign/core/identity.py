@@ -28,7 +28,17 @@ def keyed_hash(key: bytes, purpose: str, value: str) -> str:
 
 
 def email_key(key: bytes, address: str) -> str:
+    """Return the person's key: one per mailbox, however its address is spelt."""
     return keyed_hash(key, "email", canonical_email(address))
+
+
+def spelling_key(key: bytes, address: str) -> str:
+    """Return the key of one spelling of an address, as typed (case aside).
+
+    Emails go to the spelling a post typed, never to another: a canonical
+    address's key is its spelling's too, so the two agree wherever they can.
+    """
+    return keyed_hash(key, "email", address.strip().lower())
 
 
 def address_key(key: bytes, ip: str) -> str:

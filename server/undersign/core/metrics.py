@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from undersign.core.config import METRICS_DIR
 from undersign.core.models import OutboxMessage, Signature, SignatureStatus, utcnow
+from undersign.core.outbox import held_back
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,15 @@ MAIL_FAILURES = Counter(
     "'given_up' (out of attempts) are dropped and marked on their signature.",
     ["reason"],
 )
+
+MAIL_HELD = Counter(
+    "undersign_mail_held",
+    "Verification emails the mail ceiling held back in the outbox, by what was mostly unconfirmed: "
+    "'petition' or 'domain' (its recipients' domain). They are sent as confirmations recover.",
+    ["by"],
+)
+for _by in ("petition", "domain"):
+    MAIL_HELD.labels(_by)  # shown at 0 from the start, so a rate over it is defined
 
 
 def observe(method: str, route: str, status: int, started: float) -> None:
@@ -127,7 +137,7 @@ class _Stored:
 
     def collect(self) -> Iterator[Metric]:
         try:
-            by_state, invalidated, flagged, depth, oldest, failing = self._read()
+            by_state, invalidated, flagged, depth, oldest, failing, held = self._read()
         except SQLAlchemyError as error:
             # The database is away: the scrape still carries this process's counters.
             log.warning("metrics: database unavailable (%s)", type(error).__name__)
@@ -169,6 +179,11 @@ class _Stored:
             "Emails in the outbox whose last attempt failed and that wait for a retry.",
             value=failing,
         )
+        yield GaugeMetricFamily(
+            "undersign_outbox_held",
+            "Verification emails the mail ceiling holds back now (mostly unconfirmed floods).",
+            value=held,
+        )
 
     def _read(self) -> tuple[Any, ...]:
         with self.sessions() as session:
@@ -186,4 +201,5 @@ class _Stored:
                     func.count(OutboxMessage.last_error),
                 )
             ).one()
-        return by_state, invalidated, flagged, depth, oldest, failing
+            held = session.scalar(held_back())
+        return by_state, invalidated, flagged, depth, oldest, failing, held

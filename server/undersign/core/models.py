@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -19,6 +19,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     select,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -124,6 +125,15 @@ class Petition(Base):
     # Where the confirmation page sends a signer on (https only; thanks.py), unless
     # their partner set one of its own.
     thanks_url: Mapped[str | None] = mapped_column(String(500))
+    # Retention (signers/retention.py): personal fields are erased this many days after the
+    # petition closes (`closing`). `closed_at` is when an organiser closed it (status closed);
+    # `erased_at` when its erasure last ran to the end; `reminded_for` the erase date the last
+    # reminder to the organisers was about, `reminded_days` how many days before it that was.
+    retention_days: Mapped[int] = mapped_column(default=90, server_default=text("90"))
+    closed_at: Mapped[datetime | None]
+    erased_at: Mapped[datetime | None]
+    reminded_for: Mapped[datetime | None]
+    reminded_days: Mapped[int | None]
 
     def text(self, locale: str) -> dict[str, str]:
         """Return the petition's text in `locale`, field by field falling back."""
@@ -138,6 +148,24 @@ class Petition(Base):
 
     def is_open(self, now: datetime) -> bool:
         return takes_signatures(self.status, self.closes_at, now)
+
+    @property
+    def closing(self) -> datetime | None:
+        """When it stops (or stopped) taking signatures; None while open with no closing time.
+
+        The earlier of its closing time and the moment an organiser closed it: a petition
+        closed by hand after its closing time had passed closed at that time.
+        """
+        moments = [self.closes_at] if self.closes_at else []
+        if self.status == PetitionStatus.CLOSED and self.closed_at:
+            moments.append(self.closed_at)
+        return min(moments, default=None)
+
+    @property
+    def erases_at(self) -> datetime | None:
+        """When its signers' personal fields are erased (retention.erase_due); None while open."""
+        closing = self.closing
+        return closing + timedelta(days=self.retention_days) if closing else None
 
 
 def takes_signatures(status: str, closes_at: datetime | None, now: datetime) -> bool:
@@ -164,9 +192,20 @@ class CountShard(Base):
 class Signature(Base):
     __tablename__ = "signatures"
     __table_args__ = (
-        # One signature per person per petition: the key is a keyed hash of the
-        # canonical address, so concurrent posts of one person leave one row.
-        UniqueConstraint("petition_id", "email_key", name="uq_signature_person"),
+        # One row per spelling of an address: concurrent posts of one typed address
+        # leave one row, and each spelling's email goes to that spelling alone.
+        UniqueConstraint("petition_id", "spelling_key", name="uq_signature_spelling"),
+        # One confirmed signature per person: the first spelling confirmed owns it.
+        Index(
+            "uq_signature_person",
+            "petition_id",
+            "email_key",
+            unique=True,
+            sqlite_where=text("status = 'verified'"),
+            postgresql_where=text("status = 'verified'"),
+        ),
+        # A person's spellings, for the cap on how many a window may email (signing.py).
+        Index("ix_signature_spellings", "petition_id", "email_key", "created_at"),
         Index("ix_signature_shared_address", "petition_id", "ip_key", "created_at"),
         Index("ix_signature_wall", "petition_id", "status", "verified_at"),
         Index("ix_signature_pending_age", "status", "created_at"),
@@ -174,7 +213,11 @@ class Signature(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     petition_id: Mapped[int] = mapped_column(ForeignKey("petitions.id", ondelete="CASCADE"))
+    # Keyed hashes of the address: the person's (canonical) and the spelling typed (identity.py).
     email_key: Mapped[str] = mapped_column(String(64))
+    spelling_key: Mapped[str] = mapped_column(String(64))
+    # Signed on the onion service (UNDERSIGN_ONION_URL): its emails' links lead back there.
+    by_onion: Mapped[bool] = mapped_column(default=False, server_default=false())
     name: Mapped[str] = mapped_column(PersonalText)
     email: Mapped[str] = mapped_column(PersonalText)
     postcode: Mapped[str | None] = mapped_column(PersonalText)
@@ -208,6 +251,10 @@ class Signature(Base):
     withdrawn_at: Mapped[datetime | None]
     invalidated_at: Mapped[datetime | None]
     invalidation_reason: Mapped[str | None] = mapped_column(String(200))
+    # What the signature log last recorded of it: "in" the count, "out" of it, or nothing yet
+    # (signers/transparency.py appends whatever differs from what counts now). Deferred:
+    # only the log's appender reads it.
+    logged: Mapped[str | None] = mapped_column(String(3), deferred=True)
 
     petition: Mapped[Petition] = relationship()
 
@@ -283,6 +330,11 @@ class OutboxMessage(Base):
     due_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(String(200))
+    # The mail ceiling (mail/ceiling.py): when it held this verification email back, when it
+    # let it go (then it is not held again), and the keyed hash of its recipient's domain.
+    held_at: Mapped[datetime | None] = mapped_column(index=True)
+    released_at: Mapped[datetime | None]
+    domain_key: Mapped[str | None] = mapped_column(String(64))
 
     @staticmethod
     def due(now: datetime) -> Select[OutboxMessage]:
@@ -293,7 +345,9 @@ class OrganiserToken(Base):
     """A named key to the organiser API; only its hash is kept.
 
     A token with a `partner` sees what that partner collected and, of that,
-    only the personal data of signers who agreed to be contacted.
+    only the personal data of signers who agreed to be contacted. Any other token
+    may do what its `role` allows (auth.ACTIONS), on the `petitions` it names
+    (a list of slugs; None: every petition).
     """
 
     __tablename__ = "organiser_tokens"
@@ -302,6 +356,8 @@ class OrganiserToken(Base):
     name: Mapped[str] = mapped_column(String(80), unique=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     partner: Mapped[str | None] = mapped_column(String(40))
+    role: Mapped[str] = mapped_column(String(20), default="owner", server_default="owner")
+    petitions: Mapped[list[str] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
@@ -506,3 +562,129 @@ class PaperSignature(Base):
     city: Mapped[str | None] = mapped_column(PersonalText)
     # Whether the sheet says this signer may be named to the addressee.
     named: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+
+class MailSent(Base):
+    """A verification email the mailer sent lately, for the mail ceiling to judge (mail/ceiling.py).
+
+    Kept for the ceiling's window only: whether its signature was confirmed since
+    tells a flood of invented addresses from people signing.
+    """
+
+    __tablename__ = "mail_sent"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    petition_id: Mapped[int] = mapped_column(ForeignKey("petitions.id", ondelete="CASCADE"))
+    signature_id: Mapped[int] = mapped_column(
+        ForeignKey("signatures.id", ondelete="CASCADE"), index=True
+    )
+    # The keyed hash of the recipient's domain (identity.keyed_hash), never the domain.
+    domain_key: Mapped[str] = mapped_column(String(64))
+    sent_at: Mapped[datetime] = mapped_column(index=True)
+    # Sent while its petition or domain was held: what takes from the ceiling's rate a minute.
+    under_ceiling: Mapped[bool] = mapped_column(default=False)
+
+
+class LogEntry(Base):
+    """One entry of a petition's signature log (signers/transparency.py): public, and names no one.
+
+    `leaf` is the entry as published (canonical JSON of the other public columns) and
+    `leaf_hash` its RFC 9162 hash; `paper_key` (not published) ties a paper entry to its
+    batch, so that deleting the batch can be logged as cancelling it.
+    """
+
+    __tablename__ = "log_entries"
+    __table_args__ = (
+        UniqueConstraint("petition_id", "index", name="uq_log_entry_index"),
+        Index("ix_log_entry_commitment", "petition_id", "commitment"),
+        Index("ix_log_entry_cancels", "petition_id", "cancels"),
+        # Paper entries are a handful among many: the mailer looks them up every round.
+        Index(
+            "ix_log_entry_paper",
+            "paper_key",
+            sqlite_where=text("paper_key IS NOT NULL"),
+            postgresql_where=text("paper_key IS NOT NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    petition_id: Mapped[int] = mapped_column(ForeignKey("petitions.id", ondelete="CASCADE"))
+    index: Mapped[int] = mapped_column("index")  # from 0, the leaf's place in the tree
+    leaf: Mapped[bytes] = mapped_column(LargeBinary)
+    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    kind: Mapped[str] = mapped_column(String(20))
+    minute: Mapped[str] = mapped_column(String(17))  # 2026-12-06T23:50Z
+    country: Mapped[str] = mapped_column(String(2))
+    channel: Mapped[str] = mapped_column(String(6))  # online or paper
+    delta: Mapped[int]  # what the entry does to the count: +1, -1, +N, -N
+    commitment: Mapped[str | None] = mapped_column(String(64))
+    cancels: Mapped[str | None] = mapped_column(String(64))
+    paper_key: Mapped[str | None] = mapped_column(String(60))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LogCheckpoint(Base):
+    """A signed checkpoint of a petition's log: every one is kept, a witness may ask for any."""
+
+    __tablename__ = "log_checkpoints"
+    __table_args__ = (UniqueConstraint("petition_id", "size", name="uq_log_checkpoint_size"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    petition_id: Mapped[int] = mapped_column(ForeignKey("petitions.id", ondelete="CASCADE"))
+    size: Mapped[int]
+    count: Mapped[int]  # the count the entries imply: the checkpoint's `count` line
+    root: Mapped[bytes] = mapped_column(LargeBinary(32))
+    # The roots of the perfect subtrees `size` decomposes into, largest first: the next
+    # append starts from them, never from every entry.
+    frontier: Mapped[bytes] = mapped_column(LargeBinary)
+    note: Mapped[str] = mapped_column(String())  # the signed note, as served
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @staticmethod
+    def latest(petition_id: int) -> Select[LogCheckpoint]:
+        return (
+            select(LogCheckpoint)
+            .where(LogCheckpoint.petition_id == petition_id)
+            .order_by(LogCheckpoint.size.desc())
+            .limit(1)
+        )
+
+
+class LogWitness(Base):
+    """A partner's witness key, pinned by its first cosignature."""
+
+    __tablename__ = "log_witnesses"
+
+    partner: Mapped[str] = mapped_column(String(40), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200))  # signed-note verifier key
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LogCosignature(Base):
+    """A witness's cosignature of a checkpoint (C2SP tlog-cosignature), served beneath it."""
+
+    __tablename__ = "log_cosignatures"
+    __table_args__ = (
+        UniqueConstraint("checkpoint_id", "partner", name="uq_log_cosignature_partner"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    checkpoint_id: Mapped[int] = mapped_column(ForeignKey("log_checkpoints.id", ondelete="CASCADE"))
+    partner: Mapped[str] = mapped_column(String(40))
+    witness: Mapped[str] = mapped_column(String(120))  # the partner's name, as pages show it
+    line: Mapped[str] = mapped_column(String(400))  # the signature line, "— name base64"
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# The signatures whose log entries lag what counts now (transparency.DUE_SQL, which migration
+# 0012 writes as the index's text): a partial index, so the mailer's look for them every few
+# seconds reads only those rows.
+_COUNTS = (Signature.status == "verified") & Signature.invalidated_at.is_(None)
+_LOG_DUE = (
+    (Signature.logged.is_(None) & _COUNTS)
+    | ((Signature.logged == "in") & ~_COUNTS)
+    | ((Signature.logged == "out") & _COUNTS)
+)
+Index(
+    "ix_signature_log_due", Signature.petition_id, sqlite_where=_LOG_DUE, postgresql_where=_LOG_DUE
+)

@@ -12,10 +12,12 @@ from sqlalchemy import (
     Connection,
     Engine,
     Integer,
+    Select,
     String,
     Table,
     bindparam,
     delete,
+    func,
     insert,
     select,
     update,
@@ -54,6 +56,8 @@ class Claim:
     leased_until: datetime
     webhook_id: int | None = None
     mailing_id: int | None = None
+    # The mail ceiling let this one go after holding it back: it is not judged again.
+    released: bool = False
 
     @property
     def last_try(self) -> bool:
@@ -106,6 +110,7 @@ def claim(
                 leased_until,
                 row.webhook_id,
                 row.mailing_id,
+                row.released_at is not None,
             )
             for row in rows
         ]
@@ -229,6 +234,44 @@ def hold_webhook(
                 OutboxMessage.due_at < until,
             )
             .values(due_at=until)
+        )
+
+
+def held_back() -> Select[int]:
+    """Count the verification emails the mail ceiling holds back now (narrow it with where())."""
+    return select(func.count(OutboxMessage.id)).where(
+        OutboxMessage.held_at.is_not(None), OutboxMessage.released_at.is_(None)
+    )
+
+
+def held_signatures() -> Select[int | None]:
+    """Select the signatures whose verification email the mail ceiling holds back now."""
+    return select(OutboxMessage.signature_id).where(
+        OutboxMessage.held_at.is_not(None), OutboxMessage.released_at.is_(None)
+    )
+
+
+def hold(
+    session: Session,
+    claims: Collection[Claim],
+    now: datetime,
+    until: datetime,
+    domains: dict[int, str],
+) -> None:
+    """Hold claimed emails back until `until` untried (the mail ceiling): their attempt is undone.
+
+    `domains` names each one's recipient domain by its keyed hash, for the ceiling to release it by.
+    """
+    for claim in claims:
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == claim.id, OutboxMessage.due_at == claim.leased_until)
+            .values(
+                due_at=until,
+                attempts=OutboxMessage.attempts - 1,
+                held_at=func.coalesce(OutboxMessage.held_at, now),
+                domain_key=domains.get(claim.id),
+            )
         )
 
 

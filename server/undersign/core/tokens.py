@@ -11,21 +11,41 @@ import base64
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property, lru_cache
 from typing import Any
 
-from itsdangerous import BadData, BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import (
+    BadData,
+    BadSignature,
+    Serializer,
+    SignatureExpired,
+    Signer,
+    URLSafeTimedSerializer,
+)
+from itsdangerous.encoding import base64_encode
 from nacl.exceptions import CryptoError
 from nacl.secret import SecretBox
 
 
 @dataclass(frozen=True)
 class Purpose:
+    """A link's kind and how long it works.
+
+    `until_erased`: as long as its signature's personal data is kept (Petition.erases_at),
+    however long that is. The token alone cannot tell (it is read before the row is known),
+    so it carries no age limit (`max_age` is timedelta.max); its reader checks the date
+    once it has the row (signing.signature_for_link) and raises ExpiredToken then.
+    """
+
     salt: str
     max_age: timedelta
+    until_erased: bool = False
 
 
 VERIFY = Purpose("undersign.verify", timedelta(days=14))
-WITHDRAW = Purpose("undersign.withdraw", timedelta(days=365))
+# Until the petition's retention erases the signer's data (Petition.erases_at): as long as
+# there is anything to withdraw. An open petition's link has no end.
+WITHDRAW = Purpose("undersign.withdraw", timedelta.max, until_erased=True)
 # The no-JavaScript sign form's token, issued with the page that holds the form. A day:
 # long enough for a page opened in the evening and signed the next morning (the page is
 # kept by no shared cache, so its age is the reader's own), short enough that a token
@@ -45,7 +65,7 @@ class Link:
 
         A link is made after its signature. A row created later holds someone
         else: on SQLite a purged row's id is given to the next signer, and an
-        old withdraw link (valid for a year) must not reach them. The token's
+        old withdraw link (valid while the data lasts) must not reach them. The token's
         time is whole seconds, hence the second of grace.
         """
         return created_at <= self.issued_at + timedelta(seconds=1)
@@ -64,14 +84,50 @@ class ExpiredToken(Exception):
 
 
 def _serializer(keys: list[str], purpose: Purpose) -> URLSafeTimedSerializer:
-    # itsdangerous signs with the last key and accepts any: key rotation.
-    return URLSafeTimedSerializer(keys, salt=purpose.salt)
+    return _serializer_for(tuple(keys), purpose)
+
+
+class _Serializer(URLSafeTimedSerializer):
+    """itsdangerous's URL-safe serializer, minus the work that never changes a token of ours.
+
+    Its tokens are the same, byte for byte, and it reads any it made (compressed ones too).
+    The mailer makes two tokens for every verification email, and these were about half
+    of building one (bench/README.md, "Sign to inbox").
+    """
+
+    def dump_payload(self, obj: Any) -> bytes:
+        # An encrypted id is random: zlib makes it 8 bytes longer, never shorter (checked
+        # on 200,000), so itsdangerous would throw the compressed copy away after making it.
+        if self.salt == FORM.salt.encode():  # a slug, which might: as itsdangerous does
+            return super().dump_payload(obj)
+        return base64_encode(Serializer.dump_payload(self, obj))
+
+    def make_signer(self, salt: str | bytes | None = None) -> Signer:
+        # A signer holds only its keys and salt: one a salt, not one a token.
+        if salt is None:
+            salt = self.salt
+        found = self._signers.get(salt)
+        if found is None:
+            found = self._signers[salt] = super().make_signer(salt)
+        return found
+
+    @cached_property
+    def _signers(self) -> dict[str | bytes | None, Signer]:
+        return {}
+
+
+@lru_cache(maxsize=64)
+def _serializer_for(keys: tuple[str, ...], purpose: Purpose) -> URLSafeTimedSerializer:
+    # itsdangerous signs with the last key and accepts any: key rotation. Made once a
+    # key set and purpose, not once a token.
+    return _Serializer(list(keys), salt=purpose.salt)
 
 
 def make(keys: list[str], purpose: Purpose, signature_id: int) -> str:
     return _serializer(keys, purpose).dumps(_seal(keys[-1], purpose, signature_id))
 
 
+@lru_cache(maxsize=64)
 def _box(key: str, purpose: Purpose) -> SecretBox:
     # One key for each secret key and purpose, derived; never the signing key itself.
     derived = hashlib.blake2b(key.encode(), digest_size=32, person=b"undersign-link", salt=b"")

@@ -25,6 +25,7 @@ DEFAULT_SENDER_NAME = "Undersign"
 def verification(signature: Signature, settings: Settings) -> Email:
     """Build the email that asks a signer to confirm, with a way to withdraw."""
     keys = settings.signing_keys
+    base = _base_for(signature, settings)
     # The address is not yet known to be the typist's: nothing they chose goes to it (a name
     # field would carry 120 characters of anyone's text to anyone). The petition's words only.
     words = i18n.messages(signature.locale)
@@ -32,12 +33,11 @@ def verification(signature: Signature, settings: Settings) -> Email:
         "t": {**words, "mail": {**words["mail"], "greeting": _nameless(words["mail"]["greeting"])}},
         "locale": signature.locale,
         "petition": signature.petition.text(signature.locale),
-        "verify_url": _link(settings, "verify", tokens.make(keys, tokens.VERIFY, signature.id)),
-        "withdraw_url": _link(
-            settings, "withdraw", tokens.make(keys, tokens.WITHDRAW, signature.id)
-        ),
+        "verify_url": _link(base, "verify", tokens.make(keys, tokens.VERIFY, signature.id)),
+        "withdraw_url": _link(base, "withdraw", tokens.make(keys, tokens.WITHDRAW, signature.id)),
         "days": tokens.VERIFY.max_age.days,
-        "privacy_url": settings.base_url + notice.path(signature.petition.slug, signature.locale),
+        "privacy_url": base + notice.path(signature.petition.slug, signature.locale),
+        "organiser": signature.petition.organiser_name,  # who signs the email
     }
     context["expiry"] = i18n.plural(
         signature.locale, context["t"]["mail"]["verify_expiry"], context["days"], "days"
@@ -58,13 +58,15 @@ def already_signed(signature: Signature, settings: Settings) -> Email:
     words = _words_for(signature)
     petition = signature.petition.text(signature.locale)
     token = tokens.make(settings.signing_keys, tokens.WITHDRAW, signature.id)
+    base = _base_for(signature, settings)
     context: dict[str, Any] = {
         "t": words,
         "locale": signature.locale,
         "name": signature.name,
         "quoted_title": i18n.inner_quotes(signature.locale, petition["title"]),
-        "withdraw_url": _link(settings, "withdraw", token),
-        "privacy_url": settings.base_url + notice.path(signature.petition.slug, signature.locale),
+        "withdraw_url": _link(base, "withdraw", token),
+        "privacy_url": base + notice.path(signature.petition.slug, signature.locale),
+        "organiser": signature.petition.organiser_name,  # who signs the email
     }
     subject = words["mail_already"]["subject"].format(title=_calm(petition["title"]))
     return _message(settings, signature.email, signature.locale, subject, "mail/already", context)
@@ -85,7 +87,7 @@ def update(letter: Letter, locale: str, settings: Settings) -> Email:
     """Build an organisers' update in one language, with the unsubscribe headers of RFC 8058."""
     mailing, petition = letter.mailing, letter.petition
     page_url = f"{settings.base_url}/p/{petition.slug}?lang={locale}"
-    unsubscribe_url = _link(settings, "unsubscribe", letter.unsubscribe_token)
+    unsubscribe_url = _link(settings.base_url, "unsubscribe", letter.unsubscribe_token)
     body = mailing.bodies[locale]
     context: dict[str, Any] = {
         "t": i18n.messages(locale),
@@ -164,5 +166,12 @@ def _calm(title: str) -> str:
     return title
 
 
-def _link(settings: Settings, page: str, token: str) -> str:
-    return f"{settings.base_url}/{page}/{token}"
+def _base_for(signature: Signature, settings: Settings) -> str:
+    """Return where a signer's links lead: back to the onion service if they signed there."""
+    if signature.by_onion and settings.onion_url:
+        return settings.onion_url
+    return settings.base_url
+
+
+def _link(base: str, page: str, token: str) -> str:
+    return f"{base}/{page}/{token}"

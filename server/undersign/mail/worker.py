@@ -28,7 +28,7 @@ from undersign.core.config import Settings
 from undersign.core.db import database
 from undersign.core.metrics import MAIL_FAILURES, MAIL_SENT
 from undersign.core.models import OutboxKind, Signature, SignatureStatus, utcnow
-from undersign.mail import messages
+from undersign.mail import ceiling, messages, reminders
 from undersign.mail.delivery import (
     PermanentFailure,
     ServerUnavailable,
@@ -38,6 +38,7 @@ from undersign.mail.delivery import (
 )
 from undersign.mail.mime import Email
 from undersign.organisers import mailings, webhooks
+from undersign.signers import transparency
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,11 @@ def deliver_emails(
     """Send one batch of due emails; return how many went out."""
     now = now or utcnow()
     sessions = database(app).sessions
+    transparency.log_due(sessions, config.settings(app))  # the signature log, every few seconds
+    reminders.run_due(app, now)  # retention: erase what is due, remind before; once a minute
     mailings.expand_next(sessions, now)
+    # Before claiming: what a flood nobody confirms brought waits, and what may go, goes.
+    watch = ceiling.before_claim(sessions, config.settings(app), now)
     claims = outbox.claim(sessions, now, BATCH, EMAILS)
     # Updates fill what room is left: a million of them never hold back a
     # signer's verification email, which is claimed first.
@@ -77,7 +82,7 @@ def deliver_emails(
         claims += outbox.claim(sessions, now, BATCH - len(claims), UPDATES)
     if not claims:
         return 0
-    return _send_emails(app, claims, now, transport, stop or threading.Event())
+    return _send_emails(app, claims, now, transport, stop or threading.Event(), watch)
 
 
 def deliver_webhooks(
@@ -99,6 +104,7 @@ def _send_emails(
     now: datetime,
     transport: Transport | None,
     stop: threading.Event,
+    watch: ceiling.Watch | None = None,
 ) -> int:
     """Send the claimed emails over one connection, recording each outcome as soon as it is known.
 
@@ -111,8 +117,14 @@ def _send_emails(
     stop_at = time.monotonic() + outbox.WORK_SECONDS
     in_hand: outbox.Claim | None = None
     sent = 0
+    verifications: list[tuple[outbox.Claim, Signature]] = []  # sent, for the mail ceiling
     try:
         signatures = _signatures_of(sessions, claims)
+        held = ceiling.screen(sessions, settings, watch, claims, signatures, now)
+        if held:
+            waiting = deque(claim for claim in waiting if claim.id not in held)
+            if not waiting:
+                return 0
         with (
             app.app_context(),
             outbox.Ledger(database(app).engine) as ledger,
@@ -124,9 +136,12 @@ def _send_emails(
                     sent += _send_update(sessions, connection, in_hand, settings, now)
                 else:
                     signature = signatures.get(in_hand.signature_id or 0)
-                    sent += _send_one(
+                    went = _send_one(
                         sessions, ledger, connection, in_hand, signature, settings, now
                     )
+                    if went and signature and in_hand.kind == OutboxKind.VERIFY:
+                        verifications.append((in_hand, signature))
+                    sent += went
                 in_hand = None
     except ServerUnavailable as away:
         backing_off = [*([in_hand] if in_hand else []), *waiting]
@@ -145,7 +160,24 @@ def _send_emails(
         # once, for this mailer or another, instead of after the lease.
         if waiting:
             _give_back(sessions, list(waiting), now)
+        if watch is not None:
+            _record_quietly(sessions, settings, watch, verifications, now)
     return sent
+
+
+def _record_quietly(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    watch: ceiling.Watch,
+    sent: list[tuple[outbox.Claim, Signature]],
+    now: datetime,
+) -> None:
+    """Keep which verification emails went, for the mail ceiling, if the database lets us."""
+    try:
+        ceiling.record(sessions, settings, watch, sent, now)
+    except SQLAlchemyError:
+        # Only the ceiling's judgement misses them: it errs towards sending.
+        log.warning("mail ceiling: %d sent emails could not be recorded", len(sent))
 
 
 def _signatures_of(

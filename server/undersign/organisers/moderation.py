@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
-from undersign.core import audit, counting, identity
+from undersign.core import audit, counting, identity, outbox
 from undersign.core.auth import Rights
 from undersign.core.cache import Cache
 from undersign.core.models import CommentStatus, Petition, Signature, SignatureStatus, utcnow
@@ -79,8 +79,8 @@ def matching(
     query = Signature.narrowed(query, search.source, search.since, search.until)
     if search.flagged:
         query = query.where(Signature.flagged.is_(True), Signature.invalidated_at.is_(None))
-    if search.comments:
-        query = query.where(Signature.comment_status == search.comments)
+    if search.comments:  # wall entries: only signers who asked to be on the wall have one
+        query = query.where(Signature.comment_status == search.comments, Signature.public.is_(True))
     return query.order_by(Signature.created_at.desc(), Signature.id.desc())
 
 
@@ -162,6 +162,8 @@ def find(session: Session, signature_id: int, rights: Rights) -> Signature:
     signature = session.get(Signature, signature_id, with_for_update=True)
     if signature is None or not rights.is_organiser:  # partners change nothing
         raise SignatureNotFound(signature_id)
+    if not rights.covers(signature.petition.slug):  # as if it were not there, like its petition
+        raise SignatureNotFound(signature_id)
     return signature
 
 
@@ -200,7 +202,7 @@ def moderate_comment(signature: Signature, decision: str) -> None:
     """Approve a signer's wall entry (name, city, message together), or keep it off."""
     if decision not in COMMENT_DECISIONS:
         raise InvalidAction("the decision must be approved or rejected")
-    if signature.comment_status is None:
+    if signature.comment_status is None or not signature.public:
         raise InvalidAction("this signature has no entry for the wall")
     signature.comment_status = decision
 
@@ -221,6 +223,7 @@ def decide_many(
             Signature.petition_id == petition.id,
             Signature.id.in_(ids),
             Signature.comment_status == CommentStatus.PENDING,
+            Signature.public.is_(True),
         )
         .with_for_update()
     ).all()
@@ -256,11 +259,18 @@ def tallies(session: Session, rights: Rights) -> dict[int, dict[str, int]]:
 
 
 def queues(session: Session, petition: Petition, rights: Rights) -> dict[str, int]:
-    """Return how much waits for an organiser: flagged signatures and pending comments."""
+    """Return what waits: flagged signatures, pending comments, emails the mail ceiling holds."""
     base = rights.share(select(func.count()).where(Signature.petition_id == petition.id))
     flagged = base.where(Signature.flagged.is_(True), Signature.invalidated_at.is_(None))
+    # A message for the organisers alone waits for no one: only wall entries are moderated.
     comments = base.where(
         Signature.comment_status == CommentStatus.PENDING,
+        Signature.public.is_(True),
         Signature.status == SignatureStatus.VERIFIED,
     )
-    return {"review": session.scalar(flagged) or 0, "comments": session.scalar(comments) or 0}
+    held_mail = base.where(Signature.id.in_(outbox.held_signatures()))
+    return {
+        "review": session.scalar(flagged) or 0,
+        "comments": session.scalar(comments) or 0,
+        "held_mail": session.scalar(held_mail) or 0,
+    }

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from email.utils import parseaddr
 from urllib.parse import urlsplit
 
@@ -36,10 +36,28 @@ class Periods:
     unconfirmed: timedelta
     # The keyed hash of the network address serves the shared-address rule, then is forgotten.
     address_hash: timedelta
-    # How long the withdraw link in the email works.
-    withdraw_link: timedelta
+    # How long the withdraw link in the email works; None: as long as the data (Retention).
+    withdraw_link: timedelta | None
     # The rate limiter holds the plain network address for its longest window.
     rate_limit: timedelta
+
+
+@dataclass(frozen=True)
+class Retention:
+    """When a confirmed signer's personal fields are erased: `days` after the petition
+    closes, on `erases_at` once that is known (signers/retention.py acts on the same)."""
+
+    days: int
+    erases_at: datetime | None
+
+    @property
+    def period(self) -> timedelta:
+        return timedelta(days=self.days)
+
+    @property
+    def erases_on(self) -> date | None:
+        """The day (UTC) the data is erased, for the notice to name."""
+        return self.erases_at.astimezone(UTC).date() if self.erases_at else None
 
 
 @dataclass(frozen=True)
@@ -56,6 +74,7 @@ class Notice:
     periods: Periods
     erased_on_withdrawal: tuple[str, ...]
     sealed_at_once: tuple[str, ...]
+    retention: Retention
 
     @property
     def contact_href(self) -> str | None:
@@ -74,7 +93,7 @@ def periods(settings: Settings) -> Periods:
     return Periods(
         unconfirmed=tokens.VERIFY.max_age,
         address_hash=SHARED_ADDRESS_WINDOW,
-        withdraw_link=tokens.WITHDRAW.max_age,
+        withdraw_link=None if tokens.WITHDRAW.until_erased else tokens.WITHDRAW.max_age,
         # Limits turned off keep no address at all.
         rate_limit=longest_window(*limits) if settings.ratelimit_enabled else timedelta(0),
     )
@@ -99,12 +118,18 @@ def for_petition(petition: Petition, settings: Settings) -> Notice:
         periods=periods(settings),
         erased_on_withdrawal=privacy.PERSONAL_FIELDS,
         sealed_at_once=privacy.SEALED_AT_ONCE,
+        retention=Retention(petition.retention_days, petition.erases_at),
     )
 
 
 def path(slug: str, locale: str) -> str:
     """Return where a petition's notice is, in a language."""
     return f"/p/{slug}/privacy?lang={locale}"
+
+
+def day(locale: str, moment: datetime) -> str:
+    """Name the day of a moment (UTC) in `locale`: "7 March 2027", "7 марта 2027 г."."""
+    return i18n.format_date(locale, moment.astimezone(UTC).date())
 
 
 def duration(locale: str, period: timedelta) -> str:

@@ -28,6 +28,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from undersign.campaigns.petitions import PetitionNotFound
@@ -55,6 +56,12 @@ from undersign.organisers import webhooks
 RESEND_INTERVAL = timedelta(minutes=10)
 MAX_EMAILS_PER_SIGNATURE = 5
 SHARED_ADDRESS_WINDOW = timedelta(hours=24)
+# Spellings of one mailbox with a +tag are endless (victim+1@, victim+2@, ...): so many
+# of them get a first email per window, and no more. A spelling without a tag is
+# never held back by the others, so no one can use them to keep a signer's own
+# address from its email.
+TAGGED_SPELLINGS_PER_WINDOW = 3
+SPELLING_WINDOW = timedelta(hours=24)
 
 
 class PetitionClosed(Exception):
@@ -65,12 +72,18 @@ class SignatureWithdrawn(Exception):
     pass
 
 
+class AlreadySigned(Exception):
+    """Another spelling of this address was confirmed first: that signature is the person's."""
+
+
 @dataclass(frozen=True)
 class Client:
-    """Where a signature came from: the network address, and the page (Origin) it was sent on."""
+    """Where a signature came from: the network address, the page (Origin) it was sent on,
+    and whether it came through the onion service."""
 
     ip: str | None
     origin: str | None = None
+    onion: bool = False
 
 
 @dataclass(frozen=True)
@@ -102,6 +115,11 @@ def sign(
     RESEND_INTERVAL); one already verified is told so, with the withdraw link.
     Says nothing about which happened, in the answer or its timing: whether an
     address has signed is not for the person at the form to learn.
+
+    Every email goes to the address this post typed: each spelling of an
+    address has a row of its own until one of them is confirmed (see verify),
+    so a post with another spelling of someone's address cannot take their
+    signature or their email.
     """
     now = now or utcnow()
     connection = _connection_for_signing(session)
@@ -110,7 +128,9 @@ def sign(
         _check_open(connection, slug, now, seal_keys)
         if data.is_bot:
             return
-    if not _may_claim(connection, data.source, client.origin, settings.origin):
+    if not _may_claim(
+        connection, data.source, client.origin, (settings.origin, settings.onion_url)
+    ):
         data = data.model_copy(update={"source": None})  # counted, but as no partner's
     identity_key = settings.identity_key
     ip_key = identity.address_key(identity_key, client.ip) if client.ip else None
@@ -123,12 +143,20 @@ def sign(
         "threshold": settings.shared_address_threshold,
         # Only for a signer already here (see _signing): may this one have an email now?
         "resend_before": now - RESEND_INTERVAL,
+        "spelling_since": now - SPELLING_WINDOW,
+        "spellings": TAGGED_SPELLINGS_PER_WINDOW,
+        "untagged": "+" not in data.email.rpartition("@")[0],
     }
     run = _SIGN[connection.dialect.name][ip_key is not None]
     # The petition's seal key is remembered, not read, so that signing is one
     # statement; the statement writes nothing if the key changed meanwhile, and
     # the signature is sealed again to the new one.
-    person = {"email_key": identity.email_key(identity_key, data.email), "ip_key": ip_key}
+    person = {
+        "email_key": identity.email_key(identity_key, data.email),
+        "spelling_key": identity.spelling_key(identity_key, data.email),
+        "ip_key": ip_key,
+        "by_onion": client.onion,
+    }
     for _ in range(2):
         seal_key = seal_keys[slug]
         form = _signer_values(data, seal_key) | person
@@ -184,7 +212,10 @@ def _check_open(
 
 
 def _may_claim(
-    connection: Connection, source: str | None, origin: str | None, our_origin: str
+    connection: Connection,
+    source: str | None,
+    origin: str | None,
+    our_origins: tuple[str, str | None],
 ) -> bool:
     """Tell whether a browser on `origin` may say a partner collected this signature.
 
@@ -193,7 +224,7 @@ def _may_claim(
     site could use a partner's code. No Origin (a script, not a browser): nothing
     to judge by.
     """
-    if source is None or origin is None or origin == our_origin:
+    if source is None or origin is None or origin in our_origins:
         return True
     allowed = connection.scalar(select(Partner.allowed_origins).where(Partner.code == source))
     return not allowed or origin.rstrip("/") in allowed
@@ -232,7 +263,8 @@ _PETITION = select(Petition.status, Petition.closes_at, Petition.seal_key).where
 # What the form gives, column by column; the rest of a new row is the statement's.
 _FROM_FORM = (
     "name", "email", "postcode", "city", "comment", "comment_status", "country", "public",
-    "contact_consent", "source", "locale", "shown", "email_key", "ip_key",
+    "contact_consent", "source", "locale", "shown", "email_key", "spelling_key", "ip_key",
+    "by_onion",
 )  # fmt: skip
 
 
@@ -241,20 +273,40 @@ def _signing(dialect_insert: Any, count_address: bool) -> Any:
 
     The row is written only while the petition takes signatures and still has
     the seal key the values were sealed with; otherwise nothing is written and
-    nothing returned. A new person is inserted. A person already here (the
-    unique index on petition and keyed address) keeps their row as it was,
-    except that it records one more email when one may go: not invalidated,
-    fewer than the most an address may get, and none within the last
-    RESEND_INTERVAL, so the form cannot flood an inbox. The row comes back
-    either way; its `last_email_at` equals this request's time exactly when an
-    email is due. The conflict takes the row's lock (PostgreSQL; SQLite writes
-    one at a time), so concurrent posts of one address count one email.
+    nothing returned. A new spelling is inserted, with its first email unless
+    it has a +tag and the person's other spellings had their share of first
+    emails this SPELLING_WINDOW. A spelling already here (the unique index on
+    petition and keyed spelling) keeps its row as it was, except that it
+    records one more email when one may go: not invalidated, fewer than the
+    most an address may get, and none within the last RESEND_INTERVAL, so the
+    form cannot flood an inbox. The row comes back either way; its
+    `last_email_at` equals this request's time exactly when an email is due.
+    The conflict takes the row's lock (PostgreSQL; SQLite writes one at a
+    time), so concurrent posts of one address count one email.
     """
     table = cast(Table, Signature.__table__)
     petitions = cast(Table, Petition.__table__)
     now = bindparam("now", type_=UTCDateTime)
     given = [bindparam(f"v_{name}", type_=table.c[name].type) for name in _FROM_FORM]
     named = func.coalesce(bindparam("v_named", type_=Boolean), petitions.c.named_default)
+    petition_id = (
+        select(petitions.c.id).where(petitions.c.slug == bindparam("slug")).scalar_subquery()
+    )
+    spelt = (
+        select(literal(1))
+        .where(
+            table.c.petition_id == petition_id,
+            table.c.email_key == bindparam("v_email_key"),
+            table.c.created_at > bindparam("spelling_since", type_=UTCDateTime),
+        )
+        .limit(bindparam("spellings", type_=Integer))
+        .subquery()
+    )
+    first_email = or_(
+        bindparam("untagged", type_=Boolean),
+        select(func.count()).select_from(spelt).scalar_subquery()
+        < bindparam("spellings", type_=Integer),
+    )
     flagged: Any = literal(False)
     if count_address:
         # The count stops at the threshold: a busy network's thousandth signer costs no
@@ -262,10 +314,7 @@ def _signing(dialect_insert: Any, count_address: bool) -> Any:
         recent = (
             select(literal(1))
             .where(
-                table.c.petition_id
-                == select(petitions.c.id)
-                .where(petitions.c.slug == bindparam("slug"))
-                .scalar_subquery(),
+                table.c.petition_id == petition_id,
                 table.c.ip_key == bindparam("v_ip_key"),
                 table.c.created_at > bindparam("since", type_=UTCDateTime),
             )
@@ -276,7 +325,7 @@ def _signing(dialect_insert: Any, count_address: bool) -> Any:
         flagged = crowd >= bindparam("threshold", type_=Integer)
     taken = select(
         petitions.c.id, *given, named, flagged, now, literal(SignatureStatus.PENDING.value),
-        literal(1), now,
+        case((first_email, 1), else_=0), case((first_email, now), else_=None),
     ).where(
         petitions.c.slug == bindparam("slug"),
         petitions.c.status == PetitionStatus.OPEN.value,
@@ -304,11 +353,13 @@ def _signing(dialect_insert: Any, count_address: bool) -> Any:
         bindparam("v_reopen_address", type_=Boolean),
     )
     return statement.on_conflict_do_update(
-        index_elements=[row.petition_id, row.email_key],
+        index_elements=[row.petition_id, row.spelling_key],
         set_={
             "emails_sent": case((email_due, row.emails_sent + 1), else_=row.emails_sent),
-            "last_email_at": case((email_due, new.last_email_at), else_=row.last_email_at),
+            "last_email_at": case((email_due, now), else_=row.last_email_at),
             "email": case((reopen, new.email), else_=row.email),
+            # The next email's links lead to where this post was made.
+            "by_onion": case((email_due, new.by_onion), else_=row.by_onion),
         },
     ).returning(row.id, row.status, row.last_email_at)
 
@@ -393,7 +444,7 @@ def verify(
         session.rollback()  # refused: let go of the row at once
         raise SignatureWithdrawn
     if signature.status == SignatureStatus.PENDING:
-        signature.status = SignatureStatus.VERIFIED
+        _claim(session, signature)
         signature.verified_at = now
         if signature.counts:
             counting.add(session, signature.petition_id, +1)
@@ -411,13 +462,36 @@ def verify(
     return result
 
 
+def _claim(session: Session, signature: Signature) -> None:
+    """Make `signature` its person's confirmed one, or raise AlreadySigned.
+
+    Whoever confirms first, from a link sent to the spelling they typed, owns
+    the signature; the unique index on confirmed persons settles a race between
+    two spellings confirmed at once. The other spelling's row stays pending.
+    """
+    others = select(Signature.id).where(
+        Signature.petition_id == signature.petition_id,
+        Signature.email_key == signature.email_key,
+        Signature.status == SignatureStatus.VERIFIED,
+    )
+    if session.scalar(others.limit(1)) is None:
+        signature.status = SignatureStatus.VERIFIED
+        try:
+            session.flush()
+            return
+        except IntegrityError:
+            pass  # confirmed meanwhile, by the other spelling's link
+    session.rollback()  # refused: let go of the row at once
+    raise AlreadySigned
+
+
 def withdraw(
     session: Session, cache: Cache, token: str, keys: list[str], now: datetime | None = None
 ) -> Withdrawn:
     """Remove a signature from the count and erase what its signer told us."""
     now = now or utcnow()
     signature = signature_for_link(
-        session, token, keys, tokens.WITHDRAW, done=SignatureStatus.WITHDRAWN
+        session, token, keys, tokens.WITHDRAW, done=SignatureStatus.WITHDRAWN, now=now
     )
     if signature.status != SignatureStatus.WITHDRAWN:
         if signature.counts:
@@ -427,7 +501,7 @@ def withdraw(
         privacy.erase(signature)
         # Nothing left finds this row by address or network: the keyed hashes go too, and
         # signing again later starts a new signature.
-        signature.email_key = forgotten_key(signature.id)
+        signature.email_key = signature.spelling_key = forgotten_key(signature.id)
         signature.ip_key = None
         session.execute(delete(OutboxMessage).where(OutboxMessage.signature_id == signature.id))
     result = Withdrawn(petition_slug=signature.petition.slug, locale=signature.locale)
@@ -444,11 +518,14 @@ def signature_for_link(
     done: str,
     *,
     lock: bool = True,
+    now: datetime | None = None,
 ) -> Signature:
     """Return the signature a link's token names; raise InvalidToken or ExpiredToken.
 
     An expired link still answers when its action was done already: reusing a
-    link after success shows the success again, however late.
+    link after success shows the success again, however late. A link that lasts as
+    long as the data (`until_erased`: withdrawing) expires when its petition's
+    retention erases it (Petition.erases_at), known only once the row is found.
     """
 
     def find(link: tokens.Link) -> Signature | None:
@@ -460,7 +537,12 @@ def signature_for_link(
         return found if found is not None and link.names(found.created_at) else None
 
     try:
-        signature = find(tokens.read(keys, purpose, token))
+        link = tokens.read(keys, purpose, token)
+        signature = find(link)
+        if signature is not None and purpose.until_erased:
+            erases_at = signature.petition.erases_at
+            if erases_at is not None and (now or utcnow()) >= erases_at:
+                raise tokens.ExpiredToken(link)
     except tokens.ExpiredToken as expired:
         signature = find(expired.link)
         if signature is None or signature.status != done:

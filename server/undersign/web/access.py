@@ -1,4 +1,8 @@
-"""Who is asking: the bearer token, the rights it gives, and what only organisers may do."""
+"""Who is asking: the bearer token, the rights it gives, and what each route needs.
+
+Every organiser route declares its action with `needs` (the table of actions and
+roles is auth.ACTIONS); tests/admin/test_roles.py walks the URL map to prove it.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from typing import Any, TypeVar
 from flask import Blueprint, Response, g, jsonify, request
 from pydantic import BaseModel
 
+from undersign.campaigns.petitions import PetitionNotFound
 from undersign.core import auth
 from undersign.core.db import get_session
 from undersign.web.api.contract import described
@@ -69,16 +74,47 @@ def rights() -> auth.Rights:
     return g.rights
 
 
-def organisers_only(view: F) -> F:
-    """Refuse partner tokens: the change or the data is not theirs."""
+def needs(action: str) -> Callable[[F], F]:
+    """Declare what a route does (a key of auth.ACTIONS) and refuse tokens it is not for.
 
-    @wraps(view)
-    def checked(*args: Any, **kwargs: Any) -> Any:
-        if not rights().is_organiser:
-            raise APIError(403, "forbidden", "This token may not do that.")
-        return view(*args, **kwargs)
+    A token limited to other petitions is answered 404 for a petition in the path, as if
+    it did not exist: a 403 would tell it which slugs are taken. A token whose role or
+    kind does not allow the action is answered 403 naming the least role that would,
+    and the refusal is in the audit log under the token's name.
+    """
+    auth.ACTIONS[action]  # an unknown action fails at import, not at request
 
-    return checked  # type: ignore[return-value]
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            require(action, kwargs.get("slug"))
+            return view(*args, **kwargs)
+
+        checked.needs = action  # type: ignore[attr-defined]
+        return checked  # type: ignore[return-value]
+
+    return decorate
+
+
+def require(action: str, slug: str | None = None) -> None:
+    """Refuse this request unless its token may do `action` (on the petition `slug`)."""
+    who = rights()
+    if slug is not None and not who.covers(slug):
+        raise PetitionNotFound(slug)
+    if not who.may(action):
+        _refuse(who, action, auth.ACTIONS[action], slug)
+
+
+def _refuse(who: auth.Rights, action: str, least: auth.Role, slug: str | None) -> None:
+    rule = request.url_rule.rule if request.url_rule else request.path
+    auth.refused(get_session(), who, action, slug, rule)
+    if who.partner is not None:
+        message = "A partner's token reads its partner's share and changes nothing else."
+    elif action in auth.EVERYWHERE and who.petitions is not None:
+        message = f"Only an {least} token for every petition may do that."
+    else:
+        message = f"This token's role ({who.role}) may not do that: it needs {least}."
+    raise APIError(403, "forbidden", message, role=least)
 
 
 def source_filter(source: str | None) -> str | None:
@@ -93,14 +129,26 @@ def source_filter(source: str | None) -> str | None:
 class Me(BaseModel):
     name: str
     partner: str | None
+    role: auth.Role
+    # The petitions this token is limited to; null: every petition.
+    petitions: list[str] | None
+    # Every action of auth.ACTIONS this token may do, for a page to offer only those.
+    may: list[str]
 
 
 @bp.get("/me")
+@needs("petitions.read")
 @described(
-    "Who this token is",
-    (200, "Name and partner", Me),
+    "Who this token is: its role, its petitions, what it may do",
+    (200, "Name, partner, role and petitions", Me),
     {403: "Asked for another partner's signatures."},
 )
 def me() -> Response:
     who = rights()
-    return jsonify(name=who.name, partner=who.partner)
+    return jsonify(
+        name=who.name,
+        partner=who.partner,
+        role=who.role,
+        petitions=sorted(who.petitions) if who.petitions is not None else None,
+        may=[action for action in auth.ACTIONS if who.may(action)],
+    )

@@ -62,10 +62,16 @@ class APIError(Exception):
     """An answer other than success, raised from a view and turned into JSON."""
 
     def __init__(
-        self, status: int, code: str, message: str, fields: dict[str, str] | None = None
+        self,
+        status: int,
+        code: str,
+        message: str,
+        fields: dict[str, str] | None = None,
+        role: str | None = None,
     ) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.fields = status, code, message, fields
+        self.role = role
 
 
 class Problem(BaseModel):
@@ -73,6 +79,8 @@ class Problem(BaseModel):
     message: str
     # Each wrong field or parameter with what is wrong with it, in the client's words.
     fields: dict[str, str] = Field(default_factory=dict)
+    # On a 403: the least role whose token would be allowed (auth.ACTIONS).
+    role: str | None = None
 
 
 class Error(BaseModel):
@@ -82,11 +90,17 @@ class Error(BaseModel):
 
 
 def json_error(
-    status: int, code: str, message: str, fields: dict[str, str] | None = None
+    status: int,
+    code: str,
+    message: str,
+    fields: dict[str, str] | None = None,
+    role: str | None = None,
 ) -> Response:
     body: dict[str, Any] = {"code": code, "message": message}
     if fields:
         body["fields"] = fields
+    if role:
+        body["role"] = role
     response = jsonify(error=body)
     response.status_code = status
     return response
@@ -114,7 +128,7 @@ def init_app(app: Flask, html_error: Any) -> None:
 
     @app.errorhandler(APIError)
     def _api_error(error: APIError) -> Response:
-        return json_error(error.status, error.code, error.message, error.fields)
+        return json_error(error.status, error.code, error.message, error.fields, error.role)
 
     def _refused(error: Exception) -> Any:
         status, code, message = REFUSALS[type(error)]

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 
 from flask import Flask, Response, request
 
+from undersign.core.config import settings
 from undersign.core.db import get_session
 from undersign.core.validation import PARTNER_CODE
 from undersign.organisers import partners
@@ -63,6 +64,15 @@ TOKEN_PAGE = {**PAGE, "Referrer-Policy": SILENT}
 # included.
 TICKET_PATH = re.compile(r"/p/[^/]+/wait/")
 TICKET_PAGE = {**TOKEN_PAGE, "Cache-Control": "no-store"}
+# A petition's check page verifies the log's Ed25519 signatures with libsodium, compiled to
+# WebAssembly (frontend/admin/vendor/): 'wasm-unsafe-eval' compiles WebAssembly, no eval().
+CHECK_PATH = re.compile(r"/p/[^/]+/check$")
+CHECK_PAGE = {
+    **PAGE,
+    "Content-Security-Policy": PAGE["Content-Security-Policy"].replace(
+        "script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'"
+    ),
+}
 # /admin/ holds an organiser's token in sessionStorage, so no script but ours may run on it and
 # no other site may frame it. Its blob: documents (the hand-over list) inherit this policy.
 # 'wasm-unsafe-eval' lets libsodium, compiled to WebAssembly (frontend/admin/vendor/), open a
@@ -116,12 +126,30 @@ def add_headers(response: Response) -> Response:
         headers["Strict-Transport-Security"] = HSTS
     if response.mimetype == "text/html":
         headers.update(page_headers(request.path, response.status_code))
+        onion = onion_location()
+        if onion:
+            headers["Onion-Location"] = onion
     return response
+
+
+def onion_location() -> str | None:
+    """Return this page's address on the onion service (UNDERSIGN_ONION_URL), if there is one.
+
+    Tor Browser offers it to a reader who came by the normal address (over HTTPS): the same
+    page, reachable where the normal address is blocked. Not sent on the onion itself.
+    """
+    onion = settings().onion_url
+    if onion is None or request.host.lower().endswith(".onion"):
+        return None
+    query = request.query_string.decode("latin-1")
+    return f"{onion}{request.path}{'?' + query if query else ''}"
 
 
 def page_headers(path: str, status: int) -> Headers:
     if TICKET_PATH.match(path):  # under /p/, whose other pages are PAGE
         return TICKET_PAGE
+    if CHECK_PATH.match(path):
+        return CHECK_PAGE
     for prefixes, kind in KINDS:
         if path.startswith(prefixes):
             return kind(status) if callable(kind) else kind

@@ -35,3 +35,9 @@ def sign_limit() -> str:
 
 def token_limit() -> str:
     return settings().token_rate_limit
+
+
+# A log's inclusion or consistency proof reads every leaf hash of the tree: plenty for a
+# person checking a receipt, a witness or `undersign log verify`, not for keeping the
+# database busy on purpose.
+PROOF_LIMIT = "60 per minute"

@@ -7,7 +7,7 @@ import json
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import cache, partial
+from functools import cache, lru_cache, partial
 from typing import Any
 from urllib.parse import quote
 
@@ -31,7 +31,7 @@ from undersign.core.validation import (
     parse_signature,
 )
 from undersign.organisers import mailings
-from undersign.signers import flood, notice, signing, timelock
+from undersign.signers import flood, notice, signing, timelock, transparency
 from undersign.web import assets, challenges, params
 from undersign.web.api.contract import described
 from undersign.web.api.fields import Language, Paging
@@ -103,6 +103,8 @@ def _petition_page(slug: str, locale: str) -> dict[str, Any]:
         "count": _count(slug),
         # The reader's likeliest country first, then all in the language's alphabetical order.
         "countries": country_choices(locale, request.accept_languages.values()),
+        # Chosen for them only when the guess is good (kk: Kazakhstan); they can change it.
+        "preselected_country": i18n.preselected_country(locale, request.accept_languages.values()),
     }
 
 
@@ -117,16 +119,19 @@ def _wall_stats_and_sharing(petition: Petition, locale: str) -> dict[str, Any]:
     names = dict(countries(locale))
     base_url = settings().base_url
     page_url = f"{base_url}/p/{petition.slug}"
+    # Shared in the page's language: a Kazakh reader's friends open it in Kazakh too.
+    share_url = f"{page_url}?lang={locale}"
     paging = Paging(page=page_number, per_page=WALL_PAGE_SIZE)
     entries, more = petitions.wall(session, petition, paging.offset, paging.per_page)
     return {
         "page_url": page_url,
+        "share_url": share_url,
         "wall": paging.answer("signatures", entries, has_more=more),
         "country_names": names,
         "bars": charts.country_bars(stats["by_country"], names, t["stats"]["other_countries"]),
         "growth": charts.growth(stats["by_day"]),
         "share": share_links(
-            page_url,
+            share_url,
             t["share"]["invitation"].format(
                 title=i18n.inner_quotes(locale, petition.text(locale)["title"])
             ),
@@ -180,8 +185,37 @@ def petition_page(slug: str) -> ResponseReturnValue:
         errors={},
         **context,
         **_wall_stats_and_sharing(context["petition"], locale),
+        witnessed=_witnessed(context["petition"], locale),
     )
     return _holding_a_form(page)
+
+
+def _witnessed(petition: Petition, locale: str) -> dict[str, str] | None:
+    """Say who verified the count lately, and how long ago the last did; None if no one."""
+    found = transparency.witnessed(get_session(), petition.id)
+    if not found:
+        return None
+    t = i18n.messages(locale)["log"]
+    minutes = int((datetime.now(UTC) - found[0][1]).total_seconds() // 60)
+    ago = i18n.plural(locale, t["minutes_ago"], minutes) if minutes > 0 else t["just_now"]
+    return {"names": ", ".join(sorted(name for name, _ in found)), "ago": ago}
+
+
+@bp.get("/p/<slug>/check")
+def check_page(slug: str) -> ResponseReturnValue:
+    """Let anyone check a receipt against the petition's log, in their own browser.
+
+    The receipt comes after a # (never sent here); check.js verifies what the API answers.
+    """
+    locale = request_locale()
+    petition = petitions.find(get_session(), slug)  # an unknown one is a 404 page
+    return render(
+        "check.html",
+        locale,
+        petition=petition,
+        text=petition.text(locale),
+        lang_base=f"/p/{slug}/check",
+    )
 
 
 @bp.get("/embed/<slug>")
@@ -220,6 +254,18 @@ bp.add_app_template_global(form_token, "form_token")
 
 # Every page's footer and form link a petition's notice, whichever view rendered them.
 bp.add_app_template_global(notice.path, "notice_path")
+
+
+@bp.app_template_filter("machine_time")
+def machine_time(moment: str | datetime) -> str:
+    """Return a moment as <time datetime> takes it: UTC, to the second.
+
+    HTML allows at most three digits after the second, and the W3C checker refuses
+    the six that isoformat() writes.
+    """
+    when = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+    when = when if when.tzinfo else when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @bp.get("/p/<slug>/privacy")
@@ -388,7 +434,8 @@ def _from_our_page(slug: str) -> bool:
     too old to send an Origin still need the token, which only our page hands out.
     """
     origin = request.headers.get("Origin")
-    if origin is not None and origin != settings().origin:
+    ours = (settings().origin, settings().onion_url)  # the normal address or the onion service
+    if origin is not None and origin not in ours:
         return False
     try:
         tokens.check_form(settings().signing_keys, slug, request.form.get("form_token", ""))
@@ -437,18 +484,35 @@ def _token_page(
 def _after_confirming(signer: Signature, locale: str) -> dict[str, Any]:
     """What the confirmed signer can do next: share the petition, go on to the organisers' page."""
     petition = signer.petition
-    page_url = f"{settings().base_url}/p/{petition.slug}"
-    invitation = i18n.messages(locale)["share"]["invitation"]
+    page_url = f"{settings().base_url}/p/{petition.slug}?lang={locale}"  # shared in this language
+    invitation = i18n.messages(locale)["share"]["invitation"].format(
+        title=i18n.inner_quotes(locale, petition.text(locale)["title"])  # inside «…»
+    )
     return {
         "page_url": page_url,
-        "share": share_links(page_url, invitation.format(title=petition.text(locale)["title"])),
+        "share_url": page_url,
+        "share": share_links(page_url, invitation),
         "thanks_url": thanks.destination(get_session(), signer),
+        "receipt": transparency.receipt_of(settings(), signer),  # the signature log's
+    }
+
+
+def _confirmed_before(token: str) -> dict[str, Any] | None:
+    """Return what the confirmed page shows, if this link's signature was confirmed already."""
+    keys = settings().signing_keys
+    signer = signing.link_owner(get_session(), token, keys, tokens.VERIFY)
+    if signer is None or signer.status != SignatureStatus.VERIFIED:
+        return None
+    return {
+        "signature_count": _count(signer.petition.slug),
+        "withdraw_token": tokens.make(keys, tokens.WITHDRAW, signer.id),
     }
 
 
 # Why a link's action failed, as the result page names it, and the status it answers with.
 LINK_FAILURES: dict[type[Exception], tuple[str, int]] = {
     signing.SignatureWithdrawn: ("verify_withdrawn", 409),
+    signing.AlreadySigned: ("already_signed", 409),
     tokens.ExpiredToken: ("expired", 410),
     tokens.InvalidToken: ("invalid", 400),
 }
@@ -466,6 +530,14 @@ def _link_page(
         if problem:
             status = LINK_PROBLEM_STATUS[problem]
             return _token_page(token, purpose, "token_result.html", status, outcome=problem)
+    # A confirmation link opened again (from the email, or the page reloaded) is not "one more
+    # step": the signer is told it is done, with what the first confirmation showed.
+    before = _confirmed_before(token) if purpose is tokens.VERIFY else None
+    if before is not None:
+        return _token_page(
+            token, purpose, "token_result.html", outcome=done, result=before, again=True
+        )
+    if request.method == "GET":
         return _token_page(token, purpose, "token_action.html", action=action)
     keys = settings().signing_keys
     try:
@@ -565,6 +637,7 @@ WIDGET_WORDS: dict[str, tuple[str, ...] | None] = {
     "errors": None,
     "sign": None,
     "widget": None,
+    "overload": None,
     "share": None,
     "privacy": ("link",),
     "content": ("closes_on",),
@@ -589,6 +662,8 @@ def _words(locale: str, *, widget_only: bool) -> dict[str, Any]:
         "locales": LOCALES,
         "limits": MAX_LENGTH,
         "countries": country_choices(locale, request.accept_languages.values()),
+        "country": i18n.preselected_country(locale, request.accept_languages.values()),
+        **({} if widget_only else {"months": i18n.month_names(locale)}),
     }
 
 
@@ -599,23 +674,59 @@ def _json(value: Any) -> bytes:
 @cache
 def words_version() -> str:
     """Return the version of every language's words: it changes only with a release."""
-    every = [(i18n.messages(name), i18n.countries(name)) for name in LOCALES]
+    every = [
+        (i18n.messages(name), i18n.countries(name), i18n.month_names(name)) for name in LOCALES
+    ]
     digest = hashlib.sha256(_json([every, LOCALES, MAX_LENGTH])).hexdigest()
     return digest[: assets.VERSION_LENGTH]
 
 
 def widget_url() -> str:
     """Return widget.js's versioned address, for the service's own pages (a year's cache)."""
-    return url_for("pages.widget", v=assets.file("widget.js").version)
+    return url_for("pages.widget", v=widget_script().version)
 
 
 bp.add_app_template_global(widget_url, "widget_url")
+
+# Where widget.js holds the words it says when it cannot reach the service at all.
+UNREACHABLE_WORDS = b"/* words when unreachable */ {}"
+
+
+def widget_script() -> assets.Encoded:
+    """Return widget.js as it is served: the file, with its words for a failed load."""
+    return _widget_script(assets.file("widget.js").digest)
+
+
+@lru_cache(maxsize=4)
+def _widget_script(digest: str) -> assets.Encoded:
+    """Return widget.js with its words for a failed load: they cannot come with the data.
+
+    A partner's policy without connect-src for us (or no network) leaves the widget
+    with no words of its own but these, in each language: `digest` is the file's.
+    """
+    source = assets.file("widget.js").body
+    said = ("failed", "blocked", "blocked_console", "open")
+    words = {name: {key: i18n.messages(name)["reach"][key] for key in said} for name in LOCALES}
+    return assets.encode(source.replace(UNREACHABLE_WORDS, _json(words), 1))
 
 
 @bp.get("/widget.js")
 def widget() -> ResponseReturnValue:
     """Serve the widget: a partner's /widget.js is kept briefly, so releases reach it soon."""
-    return assets.send_file("widget.js", "text/javascript")
+    script = widget_script()
+    return assets.answer(script, "text/javascript", version=script.version)
+
+
+@bp.get("/frame.js")
+def frame_script() -> ResponseReturnValue:
+    """Serve the script that fits a partner's frame to the form: no inline code on their page."""
+    return assets.send_file("frame.js", "text/javascript")
+
+
+@bp.get("/favicon.ico")
+def favicon() -> ResponseReturnValue:
+    """Serve the icon browsers ask for on every page (and the API's, which link none)."""
+    return assets.send_file("favicon.ico", "image/vnd.microsoft.icon")
 
 
 @bp.get("/widget/<slug>.json")
@@ -660,4 +771,28 @@ def locale_file(name: str) -> ResponseReturnValue:
     body = _json(_words(chosen, widget_only=False))
     response = assets.answer(assets.encoded(body), JSON, version=words_version())
     response.vary.add("Accept-Language")
+    return response
+
+
+def overloaded_page(seconds: int) -> Response:
+    """Answer a request shed under overload (web/overload.py) with a page in the reader's language.
+
+    A form post gets its own fields back in a form that the page's script sends again
+    after `seconds` (js/retry.js), or the reader's press without a script; anything
+    else is loaded again by a meta refresh. Nothing was written: no view ran.
+    """
+    posted = request.method == "POST"
+    fields = list(request.form.items(multi=True)) if posted else []
+    locale = request_locale(request.form.get("locale") if posted else None)
+    page = render(
+        "overloaded.html",
+        locale,
+        503,
+        seconds=seconds,
+        posted=posted,
+        fields=fields,
+        again=request.full_path if request.query_string else request.path,
+    )
+    response = _unkept(page)
+    response.headers["Retry-After"] = str(seconds)
     return response

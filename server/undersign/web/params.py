@@ -27,8 +27,10 @@ ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def client() -> Client:
-    """Return where this request came from: its address (as ProxyFix resolved it) and Origin."""
-    return Client(ip=request.remote_addr, origin=request.headers.get("Origin"))
+    """Return where this request came from: its address (as ProxyFix resolved it), its Origin,
+    and whether it reached us as the onion service."""
+    onion = (request.host.partition(":")[0]).lower().endswith(".onion")
+    return Client(ip=request.remote_addr, origin=request.headers.get("Origin"), onion=onion)
 
 
 def invalid(field: str, message: str) -> APIError:

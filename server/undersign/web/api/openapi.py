@@ -17,6 +17,7 @@ from pydantic.json_schema import JsonSchemaMode
 from werkzeug.routing import Rule
 from werkzeug.routing.converters import NumberConverter
 
+from undersign.core import auth
 from undersign.web.api.contract import Operation, described, operation_of
 from undersign.web.errors import Error
 
@@ -116,6 +117,16 @@ def _operation(app: Flask, rule: Rule, found: Operation, schemas: Schemas) -> di
             "content": {"application/json": {"schema": body}},
         }
     described["responses"] = _answers(rule, found, schemas)
+    if (action := getattr(app.view_functions[rule.endpoint], "needs", None)) is not None:
+        # What the route needs (web.access.needs): the least role, from auth.ACTIONS.
+        least = auth.ACTIONS[action]
+        described["x-undersign-needs"] = {"action": action, "role": least}
+        everywhere = " for every petition" if action in auth.EVERYWHERE else ""
+        partner = "" if action in auth.PARTNER_ACTIONS else " A partner token never may."
+        if least is not auth.Role.VIEWER:  # every token is a viewer at least
+            described["responses"]["403"]["description"] = (
+                f"The token's role is below {least}{everywhere} (named in `role`).{partner}"
+            )
     described["security"] = found.security or (TOKEN if rule.rule.startswith(ADMIN) else None)
     if described["security"] is None:
         del described["security"]

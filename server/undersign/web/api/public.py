@@ -15,7 +15,7 @@ from undersign.core.config import settings
 from undersign.core.db import get_session
 from undersign.core.models import WallMode
 from undersign.core.validation import InvalidFields, SignatureInput, explain, parse_signature
-from undersign.signers import flood, signing
+from undersign.signers import flood, signing, transparency
 from undersign.web import challenges, params, polls
 from undersign.web.access import bearer_rights
 from undersign.web.api.contract import described
@@ -23,7 +23,7 @@ from undersign.web.api.fields import Language, Number, Paging, Request, refuse
 from undersign.web.api.openapi import for_browsers
 from undersign.web.errors import FORM_TYPES, APIError
 from undersign.web.headers import OPEN_TO_ALL, PREFLIGHT
-from undersign.web.limits import limiter, sign_limit, token_limit
+from undersign.web.limits import PROOF_LIMIT, limiter, sign_limit, token_limit
 
 bp = Blueprint("public_api", __name__, url_prefix="/api/v1")
 
@@ -152,6 +152,13 @@ class Verified(BaseModel):
     status: Literal["verified"]
     petition: str
     signature_count: int
+    receipt: Annotated[
+        str | None,
+        Field(
+            description="The signer's receipt for the signature log (docs/transparency.md): "
+            "given by the confirmation that confirms, absent when confirming again.",
+        ),
+    ] = None
 
 
 class Withdrawn(BaseModel):
@@ -343,7 +350,8 @@ def sign(slug: str) -> ResponseReturnValue:
     (200, "Verified", Verified),
     {
         400: "Not a valid token, or not JSON.",
-        409: "The signature was withdrawn.",
+        409: "The signature was withdrawn (code withdrawn), or another spelling of its address"
+        " was confirmed first (code already_signed).",
         410: "The token has expired.",
         415: "Not JSON.",
         422: "No token given.",
@@ -351,17 +359,27 @@ def sign(slug: str) -> ResponseReturnValue:
     body=Token,
 )
 def verify(body: Token) -> Response:
+    fresh = transparency.awaits_confirmation(get_session(), settings(), body.token)
     try:
         result = signing.verify(get_session(), get_cache(), body.token, settings().signing_keys)
     except signing.SignatureWithdrawn:
         raise APIError(409, "withdrawn", "This signature was withdrawn.") from None
+    except signing.AlreadySigned:
+        raise APIError(
+            409, "already_signed", "This address had signed already, spelt another way."
+        ) from None
     except tokens.ExpiredToken:
         raise APIError(410, "expired_token", "This link has expired; please sign again.") from None
     except tokens.InvalidToken:
         raise APIError(400, "invalid_token", "This link is not valid.") from None
-    return jsonify(
-        status="verified", petition=result.petition_slug, signature_count=result.signature_count
-    )
+    answer = {
+        "status": "verified",
+        "petition": result.petition_slug,
+        "signature_count": result.signature_count,
+    }
+    if fresh:  # the receipt once: a link that leaked later does not give it away again
+        answer["receipt"] = transparency.receipt_for_link(get_session(), settings(), body.token)
+    return jsonify(answer)
 
 
 @bp.post("/signatures/withdraw")
@@ -385,3 +403,316 @@ def withdraw(body: Token) -> Response:
     except tokens.InvalidToken:
         raise APIError(400, "invalid_token", "This link is not valid.") from None
     return jsonify(status="withdrawn", petition=result.petition_slug)
+
+
+# --- the signature log (signers/transparency.py; docs/transparency.md) -------------------
+
+LOG_SIZE_MOST = 999_999_999  # what a query's nine digits can say
+NO_LOG = {404: "No such petition, or its log has no entries yet."}
+# A checkpoint is replaced within seconds of a change; what a fixed size names never changes.
+CHECKPOINT_SECONDS, FIXED_SECONDS = 5, 86_400
+LOG_TEXT = ("text/plain",)
+
+
+class LogRange(Request):
+    start: Annotated[int, Number(0, LOG_SIZE_MOST)] = 0
+    end: Annotated[
+        int | None,
+        Number(1, LOG_SIZE_MOST),
+        Field(description=f"Up to the tree size, and at most {transparency.PAGE_MOST} past start."),
+    ] = None
+
+
+class LogEntry(BaseModel):
+    index: int
+    kind: Annotated[
+        Literal["signed", "withdrawn", "invalidated", "restored", "paper", "paper_removed"],
+        Field(description="What moved the count: see docs/transparency.md."),
+    ]
+    minute: Annotated[str, Field(description="When, UTC, to the minute: 2026-12-06T23:50Z.")]
+    country: str
+    channel: Literal["online", "paper"]
+    delta: Annotated[int, Field(description="What the entry does to the count: +1, -1, +N, -N.")]
+    commitment: Annotated[
+        str | None,
+        Field(description="Hex SHA-256 of the signer's receipt (a paper batch: random)."),
+    ]
+    cancels: Annotated[str | None, Field(description="The commitment this entry cancels.")]
+    leaf: Annotated[
+        str,
+        Field(
+            description="Base64 of the leaf: the fields above but `index`, as JSON with sorted "
+            "keys and no spaces. Its RFC 9162 leaf hash is in the tree."
+        ),
+    ]
+
+
+class LogEntries(BaseModel):
+    tree_size: int
+    entries: list[LogEntry]
+
+
+class CheckpointQuery(Request):
+    size: Annotated[
+        int | None,
+        Number(1, LOG_SIZE_MOST),
+        Field(description="An older checkpoint, by its tree size; the latest otherwise."),
+    ] = None
+
+
+class InclusionQuery(Request):
+    commitment: Annotated[
+        str,
+        Field(pattern=r"^[0-9a-f]{64}$", description="Hex SHA-256 of a receipt (lowercase)."),
+        refuse("commitment must be 64 lowercase hex digits"),
+    ]
+    size: Annotated[
+        int | None,
+        Number(1, LOG_SIZE_MOST),
+        Field(description="The tree size to prove against; the latest otherwise."),
+    ] = None
+
+
+class Inclusion(BaseModel):
+    leaf_index: int
+    tree_size: int
+    hashes: Annotated[list[str], Field(description="The audit path, base64, leaf upwards.")]
+    entry: Annotated[
+        LogEntry,
+        Field(description="The newest entry naming the commitment: its signature, or a cancel."),
+    ]
+
+
+class ConsistencyQuery(Request):
+    # Optional to the model only: "from" is no Python name, and an alias would answer its
+    # absence in pydantic's words. The view refuses a missing one as any field is refused.
+    from_: Annotated[
+        int | None,
+        Number(0, LOG_SIZE_MOST),
+        Field(alias="from", description="The older tree size (required)."),
+    ] = None
+    to: Annotated[
+        int | None,
+        Number(1, LOG_SIZE_MOST),
+        Field(description="The newer tree size; the latest otherwise."),
+    ] = None
+
+
+class Consistency(BaseModel):
+    from_: Annotated[int, Field(alias="from")]
+    to: int
+    hashes: list[str]
+
+
+class CosignatureBody(Request):
+    cosignature: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=400,
+            description="The witness's tlog-cosignature line: `— <name> <base64>`.",
+        ),
+        refuse("cosignature is required"),
+    ]
+    key: Annotated[
+        str | None,
+        Field(
+            max_length=200,
+            description="The witness's verifier key (type 0x04); needed the first time, "
+            "then pinned to the partner.",
+        ),
+        refuse("key must be a witness's verifier key, as text"),
+    ] = None
+    size: Annotated[
+        int | None,
+        Number(1, LOG_SIZE_MOST),
+        Field(description="The cosigned checkpoint's size; else one of the newest is matched."),
+    ] = None
+
+
+class Cosigned(BaseModel):
+    status: Literal["cosigned"]
+    size: int
+    witness: str
+
+
+def _log_answer(response: Response, seconds: int) -> Response:
+    response.headers["Cache-Control"] = f"public, max-age={seconds}"
+    return response
+
+
+def _refused(error: transparency.LogError) -> APIError:
+    return APIError(error.status, error.code, error.message)
+
+
+def _text(body: str, seconds: int) -> Response:
+    return _log_answer(current_app.response_class(body, mimetype="text/plain"), seconds)
+
+
+@bp.get("/petitions/<slug>/log/checkpoint")
+@described(
+    "The log's latest signed checkpoint, with its witnesses' cosignatures (C2SP signed note)",
+    (200, "The checkpoint: origin, tree size, root, `count <N>`; signatures", str),
+    NO_LOG,
+    query=CheckpointQuery,
+    files=LOG_TEXT,
+)
+def log_checkpoint(slug: str, query: CheckpointQuery) -> Response:
+    try:
+        note = transparency.checkpoint_note(get_session(), slug, query.size)
+    except transparency.LogError as refused:
+        raise _refused(refused) from None
+    return _text(note, CHECKPOINT_SECONDS)
+
+
+class CheckpointsQuery(Request):
+    start: Annotated[
+        int,
+        Number(0, LOG_SIZE_MOST),
+        Field(description="How many checkpoints to skip, oldest first."),
+    ] = 0
+
+
+class KeptCheckpoint(BaseModel):
+    size: Annotated[int, Field(description="Its tree size: `checkpoint?size=` gives its note.")]
+    count: int
+    signed_at: Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+
+
+class KeptCheckpoints(BaseModel):
+    checkpoints: list[KeptCheckpoint]
+    has_more: bool
+
+
+@bp.get("/petitions/<slug>/log/checkpoints")
+@described(
+    f"Every checkpoint the log kept, oldest first, {transparency.PAGE_MOST} at a time",
+    (200, "The checkpoints' sizes, counts and times", KeptCheckpoints),
+    {**NO_PETITION, 422: "start is not a number."},
+    query=CheckpointsQuery,
+)
+def log_checkpoints(slug: str, query: CheckpointsQuery) -> Response:
+    found = transparency.checkpoints(get_session(), slug, query.start)
+    return _log_answer(jsonify(found), CHECKPOINT_SECONDS)
+
+
+@bp.get("/petitions/<slug>/log/key")
+@described(
+    "The log's verifier key (signed-note vkey; its name is the checkpoints' origin)",
+    (200, "The key, on one line", str),
+    NO_PETITION,
+    files=LOG_TEXT,
+)
+def log_key(slug: str) -> Response:
+    return _text(transparency.verifier_key(get_session(), settings(), slug) + "\n", FIXED_SECONDS)
+
+
+class Witness(BaseModel):
+    name: Annotated[str, Field(description="The partner's name, as the petition page shows it.")]
+    key: Annotated[str, Field(description="Its pinned witness key (signed-note vkey, 0x04).")]
+
+
+class Witnesses(BaseModel):
+    witnesses: list[Witness]
+
+
+@bp.get("/petitions/<slug>/log/witnesses")
+@described(
+    "The witnesses who cosigned the log lately, with the keys their cosignatures verify by",
+    (200, "The witnesses", Witnesses),
+    NO_PETITION,
+    description="The keys are the ones each partner's first cosignature pinned: compare them "
+    "with what the partners publish before trusting a cosignature.",
+)
+def log_witnesses(slug: str) -> Response:
+    found = transparency.witness_keys(get_session(), slug)
+    return _log_answer(jsonify(witnesses=found), CHECKPOINT_SECONDS)
+
+
+@bp.get("/petitions/<slug>/log/entries")
+@described(
+    f"Entries [start, end) of the log, at most {transparency.PAGE_MOST}",
+    (200, "The entries", LogEntries),
+    {**NO_LOG, 416: "The range is outside the tree.", 422: "A parameter is not a number."},
+    query=LogRange,
+)
+def log_entries(slug: str, query: LogRange) -> Response:
+    try:
+        found = transparency.entries(get_session(), slug, query.start, query.end)
+    except transparency.LogError as refused:
+        raise _refused(refused) from None
+    fixed = query.end is not None and query.end <= found["tree_size"]
+    return _log_answer(jsonify(found), FIXED_SECONDS if fixed else CHECKPOINT_SECONDS)
+
+
+@bp.get("/petitions/<slug>/log/inclusion")
+@limiter.limit(PROOF_LIMIT)
+@described(
+    "Prove a receipt's entry is in the tree (RFC 9162 inclusion proof)",
+    (200, "The newest entry naming the commitment, and its audit path", Inclusion),
+    {
+        404: "No such petition; no entries yet; or no entry names this commitment.",
+        416: "size is outside the tree.",
+        422: "commitment or size is malformed.",
+    },
+    query=InclusionQuery,
+)
+def log_inclusion(slug: str, query: InclusionQuery) -> Response:
+    try:
+        found = transparency.inclusion(get_session(), slug, query.commitment, query.size)
+    except transparency.LogError as refused:
+        raise _refused(refused) from None
+    return _log_answer(jsonify(found), FIXED_SECONDS if query.size else CHECKPOINT_SECONDS)
+
+
+@bp.get("/petitions/<slug>/log/consistency")
+@limiter.limit(PROOF_LIMIT)
+@described(
+    "Prove the tree of `from` leaves is the start of the tree of `to` (RFC 9162)",
+    (200, "The consistency proof", Consistency),
+    {**NO_LOG, 416: "from or to is outside the tree.", 422: "A parameter is not a number."},
+    query=ConsistencyQuery,
+)
+def log_consistency(slug: str, query: ConsistencyQuery) -> Response:
+    if query.from_ is None:
+        message = f"from must be a whole number from 0 to {LOG_SIZE_MOST}"
+        raise APIError(422, "invalid_fields", message, {"from": message})
+    try:
+        found = transparency.consistency(get_session(), slug, query.from_, query.to)
+    except transparency.LogError as refused:
+        raise _refused(refused) from None
+    return _log_answer(jsonify(found), FIXED_SECONDS if query.to else CHECKPOINT_SECONDS)
+
+
+@bp.post("/petitions/<slug>/log/cosignatures")
+@described(
+    "A witness's cosignature of a checkpoint (a partner's token)",
+    (200, "Recorded (again, it is the same answer)", Cosigned),
+    {
+        401: "No partner token, or a wrong one.",
+        403: "An organiser's token: only a partner witnesses.",
+        404: "No such petition, or no checkpoint of that size.",
+        409: "The partner's pinned witness key is another.",
+        415: "Not JSON.",
+        422: "The cosignature or key is malformed, or does not verify.",
+    },
+    body=CosignatureBody,
+    security=[{"organiserToken": []}],
+    description="A partner's first cosignature brings its witness key (`key`), which is pinned "
+    "to the partner; later ones are checked against it. docs/transparency.md says more.",
+)
+def log_cosign(slug: str, body: CosignatureBody) -> Response:
+    rights = bearer_rights()
+    if rights is None:
+        raise APIError(401, "unauthorized", "A partner's token is required.")
+    if rights.partner is None:
+        raise APIError(403, "forbidden", "Only a partner's token may witness a log.")
+    try:
+        found = transparency.cosign(
+            get_session(), slug, rights.partner, body.cosignature, body.key, body.size
+        )
+    except transparency.LogError as refused:
+        raise _refused(refused) from None
+    response = jsonify(found)
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,4 +1,4 @@
-"""The organiser API: petitions, signatures, exports, partners, webhooks and the audit log.
+"""The organiser API: petitions, signatures, exports, partners, webhooks, the audit log, tokens.
 
 Every route needs `Authorization: Bearer <token>` (see `access`). No cookie is
 read and no CORS header is sent, so another site can neither ride on a signed-in
@@ -19,6 +19,7 @@ from undersign.web.api.admin import paper_routes as paper
 from undersign.web.api.admin import partners_routes as partners
 from undersign.web.api.admin import petitions_routes as petitions
 from undersign.web.api.admin import signatures_routes as signatures
+from undersign.web.api.admin import tokens_routes as tokens
 from undersign.web.api.admin import webhooks_routes as webhooks
 
 bp = Blueprint("admin_api", __name__, url_prefix="/api/v1/admin")
@@ -35,6 +36,7 @@ RESOURCES = (
     news,
     paper,
     mailings,
+    tokens,
 )
 for resource in RESOURCES:
     bp.register_blueprint(resource.bp)

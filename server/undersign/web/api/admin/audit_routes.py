@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from undersign.core import audit
 from undersign.core.db import get_session
-from undersign.web.access import organisers_only
+from undersign.web.access import needs
 from undersign.web.api.contract import described
 from undersign.web.api.fields import Number, Paging
 
@@ -29,7 +29,7 @@ class AuditPage(BaseModel):
 
 
 @bp.get("/audit")
-@organisers_only
+@needs("audit.read")
 @described(
     "The audit log, newest first",
     (200, "Entries", AuditPage),

@@ -9,13 +9,15 @@ from typing import Annotated, Any
 from flask import Blueprint, Response, stream_template, stream_with_context
 from pydantic import Field
 
+from undersign.campaigns import petitions
 from undersign.core import i18n, markup, sealing
 from undersign.core.db import database, get_session
 from undersign.core.models import SignatureStatus
 from undersign.organisers import export
-from undersign.web.access import organisers_only, rights, source_filter
+from undersign.web.access import needs, rights, source_filter
 from undersign.web.api.contract import described
 from undersign.web.api.fields import Moment, OneOf, Request
+from undersign.web.errors import APIError
 
 bp = Blueprint("admin_exports", __name__)
 
@@ -38,7 +40,16 @@ class Export(Request):
     until: Annotated[datetime | None, Moment(until=True)] = None
 
 
+class Handover(Request):
+    lang: Annotated[
+        str | None,
+        OneOf(i18n.LOCALES),
+        Field(description="One of the petition's languages (default: its first)."),
+    ] = None
+
+
 @bp.get("/petitions/<slug>/export")
+@needs("signatures.export")
 @described(
     "Stream the signatures as CSV, XLSX or JSONL from one consistent read",
     (200, "The export", str),
@@ -78,26 +89,33 @@ def export_signatures(slug: str, query: Export) -> Response:
 
 
 @bp.get("/petitions/<slug>/handover")
-@organisers_only
+@needs("signatures.handover")
 @described(
-    "The printable list, in the petition's language (HTML)",
+    "The printable list, in any of the petition's languages (HTML)",
     (200, "The page", str),
-    {404: "No such petition."},
+    {404: "No such petition.", 422: "A language the petition is not written in."},
+    query=Handover,
     files=("text/html",),
     description="The addressee, the text and the total first; then the signers who agreed to be "
     "named (online, and typed in from paper when the list said so), numbered; then how many "
     "others signed, per country (paper counts included).",
 )
-def handover(slug: str) -> Response:
-    """The printable list for the addressee, in the petition's language.
+def handover(slug: str, query: Handover) -> Response:
+    """The printable list for the addressee, in the language asked for (else the petition's).
 
     The first page carries the addressee, the petition's text and the total;
     then the named signers (online and typed-in from paper), then how many
     signed without being named, per country (paper counts included).
     """
+    petition = petitions.find(get_session(), slug)
+    locale = query.lang or petition.default_locale
+    if query.lang and query.lang not in petition.texts:  # the text would be in another language
+        written = ", ".join(sorted(petition.texts))
+        message = f"This petition is written in {written} only."
+        raise APIError(422, "invalid_fields", message, {"lang": message})
     filters = export.Filters(status=SignatureStatus.VERIFIED)
     snapshot = export.open_snapshot(
-        database().sessions, get_session(), slug, filters, rights(), "handover"
+        database().sessions, get_session(), slug, filters, rights(), "handover", lang=locale
     )
     try:  # counted before the named rows stream, since reading them to the end closes it
         unnamed = snapshot.unnamed_by_country()
@@ -107,7 +125,6 @@ def handover(slug: str) -> Response:
         snapshot.close()
         raise
     petition = snapshot.petition
-    locale = petition.default_locale
     names = dict(i18n.countries(locale))
 
     def entries() -> Iterator[dict[str, Any]]:

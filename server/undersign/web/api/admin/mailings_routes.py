@@ -16,7 +16,7 @@ from undersign.core.models import Petition, utcnow
 from undersign.organisers import mailings
 from undersign.organisers.mailings import BODY_MOST, SUBJECT_MOST, Draft, InvalidMailing
 from undersign.web import params
-from undersign.web.access import rights
+from undersign.web.access import needs, rights
 from undersign.web.api.contract import described
 from undersign.web.api.fields import DescribedAs, Locale, Request
 from undersign.web.errors import json_error
@@ -72,6 +72,7 @@ def _draft(petition: Petition, body: Update) -> Draft:
 
 
 @bp.post("/petitions/<slug>/updates")
+@needs("updates.send")
 @described(
     "Email an update to verified signers who agreed to be contacted (a partner token: those "
     "its site collected), each in their language; or a test to `test_to` alone",
@@ -112,6 +113,7 @@ def _too_soon(allowed_at: datetime) -> tuple[Response, int]:
 
 
 @bp.get("/petitions/<slug>/updates")
+@needs("petitions.read")
 @described(
     "Updates sent to supporters, newest first: recipients, sent, failed, waiting, skipped and "
     "unsubscribed (a partner token: its own)",
@@ -128,6 +130,7 @@ def list_updates(slug: str) -> Response:
 
 
 @bp.post("/petitions/<slug>/updates/preview")
+@needs("updates.send")
 @described(
     "Render an update as signers will read it, per language (HTML and text); sends nothing",
     (200, "The preview", Preview),

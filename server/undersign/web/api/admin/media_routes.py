@@ -10,7 +10,7 @@ from pydantic import Field
 from undersign.campaigns import images, petitions
 from undersign.core.db import get_session
 from undersign.web import params
-from undersign.web.access import organisers_only, rights
+from undersign.web.access import needs, rights
 from undersign.web.api.contract import described
 from undersign.web.api.fields import DescribedAs, Locale, Request
 from undersign.web.errors import APIError
@@ -51,6 +51,7 @@ def _no_image() -> APIError:
 
 
 @bp.get("/petitions/<slug>/image")
+@needs("petitions.read")
 @described("The petition's picture: addresses, size, descriptions", PICTURE, NO_PICTURE)
 def get_image(slug: str) -> Response:
     session = get_session()
@@ -62,7 +63,7 @@ def get_image(slug: str) -> Response:
 
 
 @bp.put("/petitions/<slug>/image")
-@organisers_only
+@needs("petitions.media")
 @described(
     "Upload the petition's picture (JPEG, PNG or WebP); it is re-encoded without metadata",
     PICTURE,
@@ -93,7 +94,7 @@ def put_image(slug: str) -> Response:
 
 
 @bp.patch("/petitions/<slug>/image")
-@organisers_only
+@needs("petitions.media")
 @described(
     "Describe the picture for screen readers, per language (alt text)",
     PICTURE,
@@ -113,7 +114,7 @@ def describe_image(slug: str, body: Descriptions) -> Response:
 
 
 @bp.delete("/petitions/<slug>/image")
-@organisers_only
+@needs("petitions.media")
 @described(
     "Remove the picture: previews show the generated card again",
     (204, "Removed", None),

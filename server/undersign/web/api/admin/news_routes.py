@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from undersign.campaigns import news, petitions
 from undersign.core.db import get_session
 from undersign.web import params
-from undersign.web.access import organisers_only, rights
+from undersign.web.access import needs, rights
 from undersign.web.api.contract import described
 from undersign.web.api.fields import DescribedAs, Locale, Request
 from undersign.web.errors import APIError
@@ -48,6 +48,7 @@ class Posts(BaseModel):
 
 
 @bp.get("/petitions/<slug>/news")
+@needs("petitions.read")
 @described("The updates on the petition's page, newest first", (200, "Updates", Posts), NO_PETITION)
 def list_news(slug: str) -> Response:
     session = get_session()
@@ -56,7 +57,7 @@ def list_news(slug: str) -> Response:
 
 
 @bp.post("/petitions/<slug>/news")
-@organisers_only
+@needs("news.write")
 @described(
     "Post an update on the petition's page: title and Markdown body per language",
     (201, "Posted", Post),
@@ -74,7 +75,7 @@ def post_news(slug: str, body: NewPost) -> tuple[Response, int]:
 
 
 @bp.delete("/petitions/<slug>/news/<row_id:post_id>")
-@organisers_only
+@needs("news.write")
 @described(
     "Take an update off the page",
     (204, "Removed", None),

@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, jsonify, request
 from pydantic import BaseModel, Field
 
 from undersign.campaigns import paper, petitions
+from undersign.core import i18n
 from undersign.core.cache import get_cache
 from undersign.core.db import get_session
 from undersign.web import params
-from undersign.web.access import organisers_only, rights
+from undersign.web.access import needs, rights
 from undersign.web.api.contract import described
 from undersign.web.api.fields import Read, Request, refuse
 from undersign.web.errors import APIError
@@ -49,10 +50,14 @@ class TypedList(Request):
 class Batches(BaseModel):
     batches: list[dict[str, Any]]
     total: int
+    country: str | None = Field(
+        description="The country most counted signers gave (online and paper): the form's "
+        "first choice; null before anyone signed."
+    )
 
 
 @bp.get("/petitions/<slug>/paper")
-@organisers_only
+@needs("paper.read")
 @described(
     "Signatures collected on paper: every count and list added, newest first",
     (200, "The batches, and their total", Batches),
@@ -61,11 +66,15 @@ class Batches(BaseModel):
 def list_paper(slug: str) -> Response:
     session = get_session()
     petition = petitions.find(session, slug)
-    return jsonify(batches=paper.listed(session, petition), total=paper.total(session, petition.id))
+    return jsonify(
+        batches=paper.listed(session, petition),
+        total=paper.total(session, petition.id),
+        country=paper.usual_country(session, petition.id),
+    )
 
 
 @bp.post("/petitions/<slug>/paper")
-@organisers_only
+@needs("paper.write")
 @described(
     "Add a count from the sheets: how many signed in a country on a day",
     (201, "The batch added", dict[str, Any]),
@@ -91,7 +100,7 @@ def add_count(slug: str, body: PaperCount) -> tuple[Response, int]:
 
 
 @bp.post("/petitions/<slug>/paper/import")
-@organisers_only
+@needs("paper.write")
 @described(
     "Check a typed-in list (CSV: name, city, country, date, named); store it if clean",
     (200, "A dry run: every error by line, what would be added", dict[str, Any]),
@@ -108,20 +117,22 @@ def import_list(slug: str, body: TypedList) -> Response | tuple[Response, int]:
     With `dry_run` (the default) nothing is stored: the answer shows every
     problem by line, what would be added per country, and the first rows.
     """
+    # The problems in the organiser's language: /admin/ asks in the one it shows.
+    locale = i18n.negotiate([], request.accept_languages.values())
     try:
         found = paper.read_csv(body.csv)
     except paper.InvalidPaper as problem:
-        raise params.invalid(problem.field, str(problem)) from None
+        raise params.invalid(problem.field, problem.text(locale)) from None
     session = get_session()
     petition = petitions.find(session, slug)
-    preview = found.preview()
+    preview = found.preview(locale)
     if body.dry_run:
         return jsonify(dry_run=True, **preview)
     if found.problems:
         lines = len({problem.line for problem in found.problems})
-        raise params.invalid("csv", f"{lines} lines have errors (see a dry run): nothing stored")
+        raise params.invalid("csv", paper.problem_text(locale, "lines_wrong", {"n": lines}))
     if not found.entries:
-        raise params.invalid("csv", "the list has no signers")
+        raise params.invalid("csv", paper.problem_text(locale, "no_signers", {}))
     batch = paper.add_list(
         session, get_cache(), petition, found.entries, note=body.note, by=rights()
     )
@@ -130,7 +141,7 @@ def import_list(slug: str, body: TypedList) -> Response | tuple[Response, int]:
 
 
 @bp.delete("/petitions/<slug>/paper/<row_id:batch_id>")
-@organisers_only
+@needs("paper.write")
 @described(
     "Remove a count or list added from paper (and its signatures from the count)",
     (204, "Removed", None),

@@ -12,7 +12,7 @@ from undersign.core.db import get_session
 from undersign.core.models import Partner
 from undersign.core.validation import PARTNER_CODE
 from undersign.organisers import partners
-from undersign.web.access import organisers_only, rights
+from undersign.web.access import needs, rights
 from undersign.web.api.contract import described
 from undersign.web.api.fields import Request, Text, ThanksURL, refuse
 
@@ -52,14 +52,14 @@ def _describe(partner: Partner) -> dict[str, Any]:
 
 
 @bp.get("/partners")
-@organisers_only
+@needs("partners.manage")
 @described("Partners with their embed snippets", (200, "Partners", Partners))
 def list_partners() -> Response:
     return jsonify(partners=[_describe(p) for p in partners.listed(get_session())])
 
 
 @bp.post("/partners")
-@organisers_only
+@needs("partners.manage")
 @described(
     "Add a partner: code, name, allowed origins",
     (201, "Created", dict[str, Any]),
@@ -73,7 +73,7 @@ def create_partner(body: NewPartner) -> tuple[Response, int]:
 
 
 @bp.patch("/partners/<code>")
-@organisers_only
+@needs("partners.manage")
 @described(
     "Change a partner's name, allowed origins or thank-you page",
     (200, "The partner", dict[str, Any]),

@@ -9,14 +9,14 @@ from flask import Blueprint, Response, jsonify
 from pydantic import BaseModel, Field, model_validator
 
 from undersign.campaigns import petitions
-from undersign.campaigns.petitions import ORGANISER_LIMITS, SLUG, TEXT_LIMITS
+from undersign.campaigns.petitions import ORGANISER_LIMITS, RETENTION_DAYS, SLUG, TEXT_LIMITS
 from undersign.core.cache import get_cache
 from undersign.core.db import get_session
 from undersign.core.i18n import LOCALES
 from undersign.core.models import Petition, WallMode
 from undersign.core.validation import LARGEST_INTEGER
 from undersign.organisers import moderation
-from undersign.web.access import organisers_only, rights
+from undersign.web.access import needs, require, rights
 from undersign.web.api.contract import described
 from undersign.web.api.fields import (
     DescribedAs,
@@ -32,6 +32,8 @@ from undersign.web.api.fields import (
 bp = Blueprint("admin_petitions", __name__)
 
 NO_PETITION = {404: "No such petition."}
+# What an editor may change with a PATCH; every other field needs petitions.settings.
+TEXTS_ONLY = frozenset({"texts"})
 PARTNERS_TOO = {403: "Asked for another partner's signatures."}
 
 
@@ -54,7 +56,14 @@ def describe(petition: Petition, tally: dict[str, int] | None) -> dict[str, Any]
         "organiser_contact": petition.organiser_contact,
         "seal_key": petition.seal_key,
         "thanks_url": petition.thanks_url,
+        "retention_days": petition.retention_days,
+        "erases_at": _moment(petition.erases_at),
+        "erased_at": _moment(petition.erased_at),
     }
+
+
+def _moment(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
 
 
 class OneLanguage(Request):
@@ -107,6 +116,14 @@ class PetitionFields(Request):
         refuse("seal_key must be a public key in base64, or null"),
     ] = None
     thanks_url: ThanksURL = None
+    # Days after closing that signers' personal fields are erased (signers/retention.py).
+    retention_days: Annotated[
+        Annotated[int, Field(ge=RETENTION_DAYS[0], le=RETENTION_DAYS[1])],
+        refuse(
+            f"retention_days must be a whole number of days from {RETENTION_DAYS[0]} "
+            f"to {RETENTION_DAYS[1]}"
+        ),
+    ] = 90
 
     def merged(self, current: Petition | None) -> dict[str, Any]:
         """Return every field: what this request names, the rest as `current` has it."""
@@ -148,6 +165,11 @@ class Counted(BaseModel):
     organiser_contact: str | None
     seal_key: str | None
     thanks_url: str | None
+    retention_days: int
+    # When signers' personal fields are (or were) erased: retention_days after closing; null
+    # while open with no closing time.
+    erases_at: Annotated[str | None, Field(json_schema_extra={"format": "date-time"})]
+    erased_at: Annotated[str | None, Field(json_schema_extra={"format": "date-time"})]
 
 
 class Petitions(BaseModel):
@@ -174,20 +196,21 @@ def _answer(petition: Petition) -> Response:
 
 
 @bp.get("/petitions")
+@needs("petitions.read")
 @described(
     "Every petition with its counts (a partner's share for a partner token)",
     (200, "Petitions", Petitions),
     PARTNERS_TOO,
 )
 def list_petitions() -> Response:
-    session = get_session()
-    tallies = moderation.tallies(session, rights())
-    found = petitions.every(session)
+    session, who = get_session(), rights()
+    tallies = moderation.tallies(session, who)
+    found = [petition for petition in petitions.every(session) if who.covers(petition.slug)]
     return jsonify(petitions=[describe(p, tallies.get(p.id)) for p in found])
 
 
 @bp.post("/petitions")
-@organisers_only
+@needs("petitions.create")
 @described(
     "Create a petition: slug, texts per language, goal, closing time",
     (201, "Created", Counted),
@@ -200,6 +223,7 @@ def create_petition(body: NewPetition) -> tuple[Response, int]:
 
 
 @bp.get("/petitions/<slug>")
+@needs("petitions.read")
 @described(
     "One petition with its counts", (200, "The petition", Counted), NO_PETITION | PARTNERS_TOO
 )
@@ -208,7 +232,7 @@ def get_petition(slug: str) -> Response:
 
 
 @bp.patch("/petitions/<slug>")
-@organisers_only
+@needs("petitions.texts")
 @described(
     "Edit texts, goal, closing time or language; what is left out stays",
     (200, "The petition", Counted),
@@ -217,9 +241,11 @@ def get_petition(slug: str) -> Response:
     lookup=_the_petition,
 )
 def edit_petition(slug: str, body: PetitionFields) -> Response:
+    changed = body.model_fields_set
+    if changed - TEXTS_ONLY:  # an editor may change the texts; the rest is the owner's
+        require("petitions.settings", slug)
     session = get_session()
     petition = petitions.find(session, slug)
-    changed = body.model_fields_set
     petitions.edit(
         session, get_cache(), petition, by=rights(), changed=changed, **body.merged(petition)
     )
@@ -230,7 +256,7 @@ LANGUAGE = f"<any({', '.join(LOCALES)}):lang>"
 
 
 @bp.put(f"/petitions/<slug>/texts/{LANGUAGE}")
-@organisers_only
+@needs("petitions.texts")
 @described(
     "Set the texts in one language (body in Markdown); a text left out stays, "
     "an empty one is removed",
@@ -249,7 +275,7 @@ def translate(slug: str, lang: str, body: OneLanguage) -> Response:
 
 
 @bp.delete(f"/petitions/<slug>/texts/{LANGUAGE}")
-@organisers_only
+@needs("petitions.texts")
 @described(
     "Remove the texts in one language (not the default one)",
     (200, "The petition", Counted),
@@ -263,7 +289,7 @@ def remove_translation(slug: str, lang: str) -> Response:
 
 
 @bp.post("/petitions/<slug>/<any(open, close):action>")
-@organisers_only
+@needs("petitions.settings")
 @described("Open or close a petition", (200, "The petition", Counted), NO_PETITION)
 def open_or_close(slug: str, action: str) -> Response:
     session = get_session()
@@ -273,6 +299,7 @@ def open_or_close(slug: str, action: str) -> Response:
 
 
 @bp.get("/petitions/<slug>/dashboard")
+@needs("petitions.read")
 @described(
     "Counts by state, by day, by country, by source; queue sizes",
     (200, "The dashboard", Dashboard),

@@ -16,7 +16,7 @@ from undersign.core.db import get_session
 from undersign.core.models import CommentStatus, Signature, SignatureStatus
 from undersign.core.validation import LARGEST_INTEGER
 from undersign.organisers import moderation
-from undersign.web.access import organisers_only, rights, source_filter
+from undersign.web.access import needs, rights, source_filter
 from undersign.web.api.contract import described
 from undersign.web.api.fields import Moment, Number, OneOf, Paging, Request, Text, refuse
 
@@ -108,6 +108,7 @@ def _page(slug: str, search: moderation.Search, query: Queue) -> Response:
 
 
 @bp.get("/petitions/<slug>/signatures")
+@needs("signatures.read")
 @described(
     "Search: part of a name or a whole address, state, source, dates",
     (200, "One page", SignaturePage),
@@ -128,6 +129,7 @@ def search_signatures(slug: str, query: Search) -> Response:
 
 
 @bp.get("/petitions/<slug>/review")
+@needs("signatures.read")
 @described(
     "Signatures flagged by the shared-address rule",
     (200, "One page", SignaturePage),
@@ -141,6 +143,7 @@ def review_queue(slug: str, query: Queue) -> Response:
 
 
 @bp.get("/petitions/<slug>/comments")
+@needs("signatures.read")
 @described(
     "Wall entries (name, city, message) by moderation state",
     (200, "One page", SignaturePage),
@@ -159,7 +162,7 @@ def comment_queue(slug: str, query: Comments) -> Response:
 
 
 @bp.post("/petitions/<slug>/comments")
-@organisers_only
+@needs("signatures.moderate")
 @described(
     "Approve or reject many pending wall entries at once",
     (200, "How many were decided", Decided),
@@ -192,7 +195,7 @@ def _changes(summary: str, body: type[Request] | None = None) -> Callable[[F], F
 
 
 @bp.post("/signatures/<row_id:signature_id>/invalidate")
-@organisers_only
+@needs("signatures.moderate")
 @_changes("Take out of the count, with a reason", Reason)
 def invalidate(signature_id: int, body: Reason) -> Response:
     return _change(
@@ -204,21 +207,21 @@ def invalidate(signature_id: int, body: Reason) -> Response:
 
 
 @bp.post("/signatures/<row_id:signature_id>/restore")
-@organisers_only
+@needs("signatures.moderate")
 @_changes("Put back into the count, with a reason", Reason)
 def restore(signature_id: int, body: Reason) -> Response:
     return _change(signature_id, "signature.restore", moderation.restore, reason=body.reason)
 
 
 @bp.post("/signatures/<row_id:signature_id>/keep")
-@organisers_only
+@needs("signatures.moderate")
 @_changes("Keep a flagged signature")
 def keep(signature_id: int) -> Response:
     return _change(signature_id, "signature.keep", moderation.clear_flag)
 
 
 @bp.post("/signatures/<row_id:signature_id>/comment")
-@organisers_only
+@needs("signatures.moderate")
 @_changes("Approve or reject its comment", CommentDecision)
 def moderate_comment(signature_id: int, body: CommentDecision) -> Response:
     return _change(

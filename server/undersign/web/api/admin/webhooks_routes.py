@@ -12,7 +12,7 @@ from undersign.core.config import settings
 from undersign.core.db import get_session
 from undersign.organisers import partners, webhooks
 from undersign.web import params
-from undersign.web.access import organisers_only, rights
+from undersign.web.access import needs, rights
 from undersign.web.api.contract import described
 from undersign.web.api.fields import Request, Text
 
@@ -38,14 +38,14 @@ class Created(BaseModel):
 
 
 @bp.get("/webhooks")
-@organisers_only
+@needs("webhooks.manage")
 @described("Webhooks (without their secrets)", (200, "Webhooks", Webhooks))
 def list_webhooks() -> Response:
     return jsonify(webhooks=[webhooks.describe(w) for w in webhooks.listed(get_session())])
 
 
 @bp.post("/webhooks")
-@organisers_only
+@needs("webhooks.manage")
 @described(
     "Add a webhook for a partner or a petition; its secret is shown once",
     (201, "Created", Created),
@@ -76,7 +76,7 @@ def create_webhook(body: NewWebhook) -> tuple[Response, int]:
 
 
 @bp.delete("/webhooks/<row_id:webhook_id>")
-@organisers_only
+@needs("webhooks.manage")
 @described("Remove a webhook", (204, "Removed", None), {404: "No such webhook."})
 def delete_webhook(webhook_id: int) -> tuple[str, int]:
     webhooks.delete(get_session(), webhook_id, by=rights())
