@@ -292,36 +292,31 @@ def _signing(dialect_insert: Any, count_address: bool) -> Any:
     petition_id = (
         select(petitions.c.id).where(petitions.c.slug == bindparam("slug")).scalar_subquery()
     )
-    spelt = (
-        select(literal(1))
-        .where(
-            table.c.petition_id == petition_id,
-            table.c.email_key == bindparam("v_email_key"),
-            table.c.created_at > bindparam("spelling_since", type_=UTCDateTime),
-        )
-        .limit(bindparam("spellings", type_=Integer))
-        .subquery()
-    )
-    first_email = or_(
-        bindparam("untagged", type_=Boolean),
-        select(func.count()).select_from(spelt).scalar_subquery()
-        < bindparam("spellings", type_=Integer),
-    )
-    flagged: Any = literal(False)
-    if count_address:
-        # The count stops at the threshold: a busy network's thousandth signer costs no
-        # more than its tenth.
-        recent = (
+
+    def recent(key: str, since: str, most: str) -> Any:
+        """Count this petition's rows with the post's `key` made after `since`, up to `most`.
+
+        The count stops there: a busy network's thousandth signer costs no more than its tenth.
+        """
+        rows = (
             select(literal(1))
             .where(
                 table.c.petition_id == petition_id,
-                table.c.ip_key == bindparam("v_ip_key"),
-                table.c.created_at > bindparam("since", type_=UTCDateTime),
+                table.c[key] == bindparam(f"v_{key}"),
+                table.c.created_at > bindparam(since, type_=UTCDateTime),
             )
-            .limit(bindparam("threshold", type_=Integer))
+            .limit(bindparam(most, type_=Integer))
             .subquery()
         )
-        crowd = select(func.count()).select_from(recent).scalar_subquery()
+        return select(func.count()).select_from(rows).scalar_subquery()
+
+    first_email = or_(
+        bindparam("untagged", type_=Boolean),
+        recent("email_key", "spelling_since", "spellings") < bindparam("spellings", type_=Integer),
+    )
+    flagged: Any = literal(False)
+    if count_address:
+        crowd = recent("ip_key", "since", "threshold")
         flagged = crowd >= bindparam("threshold", type_=Integer)
     taken = select(
         petitions.c.id, *given, named, flagged, now, literal(SignatureStatus.PENDING.value),
@@ -469,20 +464,12 @@ def _claim(session: Session, signature: Signature) -> None:
     the signature; the unique index on confirmed persons settles a race between
     two spellings confirmed at once. The other spelling's row stays pending.
     """
-    others = select(Signature.id).where(
-        Signature.petition_id == signature.petition_id,
-        Signature.email_key == signature.email_key,
-        Signature.status == SignatureStatus.VERIFIED,
-    )
-    if session.scalar(others.limit(1)) is None:
-        signature.status = SignatureStatus.VERIFIED
-        try:
-            session.flush()
-            return
-        except IntegrityError:
-            pass  # confirmed meanwhile, by the other spelling's link
-    session.rollback()  # refused: let go of the row at once
-    raise AlreadySigned
+    signature.status = SignatureStatus.VERIFIED
+    try:
+        session.flush()
+    except IntegrityError:  # another spelling of the address was confirmed first
+        session.rollback()  # refused: let go of the row at once
+        raise AlreadySigned from None
 
 
 def withdraw(
