@@ -1,5 +1,7 @@
 -- wrk script for bench/run.py.
 --   wrk ... -s bench/load.lua URL -- sign RUN   each request signs as a new person
+--   wrk ... -s bench/load.lua URL -- sign RUN patient   and waits out a 503's Retry-After on
+--                                                  that connection, as the widget and form do
 --   wrk ... -s bench/load.lua URL -- get        plain GETs
 -- Prints one JSON line at the end: requests, seconds, statuses, latency percentiles.
 
@@ -13,8 +15,10 @@ end
 function init(args)
   mode = args[1] or "get"
   run = args[2] or "0"
+  patient = args[3] == "patient"
   counter = 0
   statuses = {}
+  pause = 0
 end
 
 function request()
@@ -38,6 +42,16 @@ end
 
 function response(status, headers, body)
   statuses[status] = (statuses[status] or 0) + 1
+  if patient and status == 503 then
+    pause = (tonumber(headers["Retry-After"]) or 1) * 1000
+  end
+end
+
+-- Called for the connection whose response() came just before: its next request waits.
+function delay()
+  local ms = pause
+  pause = 0
+  return ms
 end
 
 function done(summary, latency, requests)

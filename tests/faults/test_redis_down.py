@@ -65,6 +65,8 @@ def test_signing_and_counting_go_on_while_redis_is_down_and_it_is_used_again_whe
     own_redis.start()  # the same port, empty
     assert client.get("/readyz").json["checks"]["redis"] == "ok"
     assert redis_up(client) == 1
+    assert signer.sign(email="third@example.org").status_code == 202
+    assert own_redis.client.keys("flood:*"), "sign posts are counted in Redis again"
 
     def cached_in_redis_again() -> bool:
         assert signer.count() == 2

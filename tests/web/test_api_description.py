@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
+
 from flask import Flask
+from undersign.web import overload
 
 
 def test_openapi_describes_every_public_route_with_its_refusals(client, app: Flask):
@@ -24,6 +27,24 @@ def test_openapi_describes_every_public_route_with_its_refusals(client, app: Fla
     for operations in document["paths"].values():
         for operation in operations.values():
             assert {"413", "414", "429"} <= set(operation["responses"])
+
+
+def test_the_document_warns_that_a_shed_request_is_a_503_with_retry_after(client, petition):
+    overload.arrived(time.monotonic() - 2)  # as the worker says of a request queued too long
+    try:
+        shed = client.post(f"/api/v1/petitions/{petition}/signatures", json={})
+    finally:
+        overload.arrived(None)
+    assert shed.status_code == 503 and "Retry-After" in shed.headers
+    document = client.get("/api/openapi.json").json
+    sign = document["paths"]["/api/v1/petitions/{slug}/signatures"]["post"]["responses"]["503"]
+    assert f"`{shed.json['error']['code']}`" in sign["description"]
+    assert sign["headers"]["Retry-After"]["description"].startswith("Seconds to wait")
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            warned = "`overloaded`" in operation["responses"]["503"]["description"]
+            never_shed = path in {"/healthz", "/readyz"}  # probes must see the real state
+            assert warned != never_shed, f"{method.upper()} {path}"
 
 
 def test_health_and_readiness(client):

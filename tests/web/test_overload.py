@@ -10,18 +10,21 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from html import unescape
+from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from undersign.core.db import database
-from undersign.core.i18n import messages
-from undersign.core.models import Signature
+from undersign.core.i18n import messages, plural
+from undersign.core.models import Signature, utcnow
+from undersign.mail import worker
 from undersign.web import overload
 
-from tests.conftest import FORM_TOKEN
+from tests.conftest import FORM_TOKEN, SMTPServer, create_petition, make_app
 
 SIGN = "/api/v1/petitions/test-petition/signatures"
 BODY = {"name": "Aigerim Bekova", "email": "aigerim@example.org", "country": "KZ"}
@@ -122,7 +125,7 @@ def test_the_plain_form_shed_gets_a_page_in_its_language_that_sends_the_same_aga
     seconds = int(shed.headers["Retry-After"])
     text = unescape(shed.text)
     assert t["heading"] in text and t["not_sent"] in text
-    assert re.search(rf"Пробуем снова через {seconds} секунд", text)
+    assert plural("ru", t["again_in"], seconds) in text  # "Попробуем ещё раз через 3 секунды."
     assert "js/retry.js" in text and f'data-retry-after="{seconds}"' in text
     assert shed.headers["Cache-Control"] == "no-store"
     assert stored(app) == 0
@@ -164,3 +167,57 @@ def test_while_the_queue_does_not_drain_new_arrivals_are_refused_at_once() -> No
     assert not gate.overloaded(8)  # the threads are free enough: take it
     gate.last_wait = 0.1
     assert not gate.overloaded(20)
+
+
+# --- signing waits for the mailers -------------------------------------------------------
+
+
+@pytest.fixture
+def mailed_app(
+    database_url: str, smtp: SMTPServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Flask]:
+    """The app with the mailers' lag heeded, as served (5 s), and read afresh by every post
+    (served, a worker reads it again after half a second)."""
+    monkeypatch.setattr(overload, "LAG_NEAR_SECONDS", 0)
+    app = make_app(
+        database_url, tmp_path, SMTP_HOST="127.0.0.1", SMTP_PORT=smtp.port, OVERLOAD_MAIL_SECONDS=5
+    )
+    create_petition(app)
+    yield app
+    database(app).engine.dispose()
+
+
+def test_while_emails_wait_for_the_mailers_new_signatures_are_shed_until_they_catch_up(
+    mailed_app: Flask, smtp: SMTPServer
+) -> None:
+    client = mailed_app.test_client()
+    assert client.post(SIGN, json=BODY).status_code == 202
+    # The mailer reaches that email 8 s after it was queued: the queue is 8 s deep.
+    assert worker.deliver_due(mailed_app, utcnow() + timedelta(seconds=8)) == 1
+    assert smtp.mailbox.to("aigerim@example.org")
+
+    late = {**BODY, "email": "dana@example.org"}
+    shed = client.post(SIGN, json=late)
+    assert shed.status_code == 503 and shed.json["error"]["code"] == "overloaded"
+    assert 2 <= int(shed.headers["Retry-After"]) <= 5
+    page = client.get("/p/test-petition?lang=kk")
+    assert page.status_code == 200, "only signing waits for the mailers; reading does not"
+    token = FORM_TOKEN.search(page.text)
+    assert token
+    form = client.post("/p/test-petition", data={**late, "form_token": token.group(1)})
+    assert form.status_code == 503 and "js/retry.js" in form.text
+    assert stored(mailed_app) == 1
+
+    # The mailer finds nothing waiting: it says so, and the next signature is taken.
+    assert worker.deliver_due(mailed_app) == 0
+    assert client.post(SIGN, json=late).status_code == 202
+    assert worker.deliver_due(mailed_app) == 1
+    assert smtp.mailbox.to("dana@example.org")
+    assert stored(mailed_app) == 2
+
+
+def test_a_mailer_within_the_limit_holds_no_one_back(mailed_app: Flask) -> None:
+    client = mailed_app.test_client()
+    assert client.post(SIGN, json=BODY).status_code == 202
+    assert worker.deliver_due(mailed_app, utcnow() + timedelta(seconds=4)) == 1
+    assert client.post(SIGN, json={**BODY, "email": "dana@example.org"}).status_code == 202

@@ -102,6 +102,8 @@ class RedisCache:
         self._local = MemoryCache()
         self._near = MemoryCache()
         self._away_until = 0.0  # time.monotonic() before which Redis is not asked
+        # Sent by its hash (EVALSHA); a Redis that forgot it (restarted) is sent it again.
+        self._count_script = self._redis.register_script(self.COUNT)
 
     def _away(self) -> bool:
         return time.monotonic() < self._away_until
@@ -191,19 +193,27 @@ class RedisCache:
             return self._local.queue(key, now, step, ttl)
         return float(cast(bytes, place))
 
+    # MemoryCache.count in one command with one reply, run whole: no expiry falls between a
+    # count's SET NX, which gives a new count its expiry, and its INCRBY, which keeps it.
+    COUNT = """
+    local counts = {}
+    for i, key in ipairs(KEYS) do
+        redis.call('SET', key, 0, 'EX', ARGV[2], 'NX')
+        counts[i] = redis.call('INCRBY', key, ARGV[1])
+    end
+    return counts
+    """
+
     def count(self, keys: Sequence[str], ttl: int, by: int = 1) -> list[int]:
         """Add `by` to each count every process shares and return them, in one round trip.
 
-        A new count expires after `ttl`: SET NX gives it the expiry, INCRBY keeps it.
+        A new count expires after `ttl`; one already there keeps its expiry.
         """
         if self._away():
             return self._local.count(keys, ttl, by)
-        pipe = self._redis.pipeline()  # MULTI: no expiry falls between a SET and its INCRBY
-        for key in keys:
-            pipe.set(key, 0, ex=ttl, nx=True)
-            pipe.incrby(key, by)
         try:
-            return [int(count) for count in pipe.execute()[1::2]]
+            counts = self._count_script(keys=list(keys), args=[by, ttl])
+            return [int(count) for count in counts]
         except redis.RedisError as error:
             self._failed("count", error)
             return self._local.count(keys, ttl, by)

@@ -32,6 +32,9 @@ from undersign.core.models import OutboxKind, OutboxMessage, UTCDateTime, utcnow
 # claim for half of it (WORK_SECONDS) and gives back what it has not reached.
 LEASE = timedelta(minutes=1)
 WORK_SECONDS = LEASE.total_seconds() / 2
+# Where the mailers tell the web workers how long signers' emails wait for them now
+# (mail/worker.py tells it each round; web/overload.py sheds signing while it is too long).
+LAG_KEY = "mail:lag"
 MAX_ATTEMPTS = 20  # with the backoff below, a bit more than half a day of trying
 
 
@@ -58,6 +61,11 @@ class Claim:
     mailing_id: int | None = None
     # The mail ceiling let this one go after holding it back: it is not judged again.
     released: bool = False
+    due_at: datetime | None = None  # since when it has been waiting for a mailer
+
+    def waited(self, now: datetime) -> float:
+        """Seconds this message had been due when it was claimed."""
+        return max(0.0, (now - self.due_at).total_seconds()) if self.due_at else 0.0
 
     @property
     def last_try(self) -> bool:
@@ -111,6 +119,7 @@ def claim(
                 row.webhook_id,
                 row.mailing_id,
                 row.released_at is not None,
+                row.due_at,
             )
             for row in rows
         ]

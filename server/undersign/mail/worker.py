@@ -24,6 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from undersign.core import config, outbox, privacy
+from undersign.core.cache import get_cache
 from undersign.core.config import Settings
 from undersign.core.db import database
 from undersign.core.metrics import MAIL_FAILURES, MAIL_SENT
@@ -46,6 +47,8 @@ BATCH = 100
 # Each webhook may take its whole timeout: a smaller batch keeps a round short.
 WEBHOOK_BATCH = 20
 IDLE_SECONDS = 1.0
+# How long what a mailer said of its lag holds: it says it again every round, a second or so.
+LAG_SECONDS = 5
 EMAILS = (OutboxKind.VERIFY, OutboxKind.ALREADY_SIGNED)
 # Each email is for a signature in one state, and needs sending no more once it left it.
 _EMAIL_FOR = {
@@ -76,6 +79,7 @@ def deliver_emails(
     # Before claiming: what a flood nobody confirms brought waits, and what may go, goes.
     watch = ceiling.before_claim(sessions, config.settings(app), now)
     claims = outbox.claim(sessions, now, BATCH, EMAILS)
+    _tell_lag(app, claims, now)
     # Updates fill what room is left: a million of them never hold back a
     # signer's verification email, which is claimed first.
     if len(claims) < BATCH:
@@ -83,6 +87,17 @@ def deliver_emails(
     if not claims:
         return 0
     return _send_emails(app, claims, now, transport, stop or threading.Event(), watch)
+
+
+def _tell_lag(app: Flask, claims: list[outbox.Claim], now: datetime) -> None:
+    """Tell the web workers how long the longest-waiting email claimed now had waited (0: none).
+
+    While it is too long, they answer new signatures 503 (web/overload.py): at a viral
+    moment a signer is asked to try again in a few seconds rather than promised an email
+    that comes a minute later. It lasts LAG_SECONDS: a mailer that stopped holds no one back.
+    """
+    waited = max((claim.waited(now) for claim in claims), default=0.0)
+    get_cache(app).set(outbox.LAG_KEY, f"{waited:.1f}", LAG_SECONDS)
 
 
 def deliver_webhooks(

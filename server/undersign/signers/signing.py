@@ -21,11 +21,13 @@ from sqlalchemy import (
     bindparam,
     case,
     delete,
+    false,
     func,
     insert,
-    literal,
+    literal_column,
     or_,
     select,
+    true,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
@@ -268,6 +270,13 @@ _FROM_FORM = (
 )  # fmt: skip
 
 
+def _inline(value: str | int) -> Any:
+    """Return a constant written into the statement's text, not sent as one more parameter."""
+    if isinstance(value, int):
+        return literal_column(str(value), Integer)
+    return literal_column("'" + value.replace("'", "''") + "'", String)
+
+
 def _signing(dialect_insert: Any, count_address: bool) -> Any:
     """Build the one statement that takes a signature, whoever's it is.
 
@@ -288,10 +297,6 @@ def _signing(dialect_insert: Any, count_address: bool) -> Any:
     petitions = cast(Table, Petition.__table__)
     now = bindparam("now", type_=UTCDateTime)
     given = [bindparam(f"v_{name}", type_=table.c[name].type) for name in _FROM_FORM]
-    named = func.coalesce(bindparam("v_named", type_=Boolean), petitions.c.named_default)
-    petition_id = (
-        select(petitions.c.id).where(petitions.c.slug == bindparam("slug")).scalar_subquery()
-    )
 
     def recent(key: str, since: str, most: str) -> Any:
         """Count this petition's rows with the post's `key` made after `since`, up to `most`.
@@ -299,12 +304,13 @@ def _signing(dialect_insert: Any, count_address: bool) -> Any:
         The count stops there: a busy network's thousandth signer costs no more than its tenth.
         """
         rows = (
-            select(literal(1))
+            select(_inline(1))
             .where(
-                table.c.petition_id == petition_id,
+                table.c.petition_id == petitions.c.id,
                 table.c[key] == bindparam(f"v_{key}"),
                 table.c.created_at > bindparam(since, type_=UTCDateTime),
             )
+            .correlate(petitions)  # the petition row the signature goes to, found once
             .limit(bindparam(most, type_=Integer))
             .subquery()
         )
@@ -314,19 +320,33 @@ def _signing(dialect_insert: Any, count_address: bool) -> Any:
         bindparam("untagged", type_=Boolean),
         recent("email_key", "spelling_since", "spellings") < bindparam("spellings", type_=Integer),
     )
-    flagged: Any = literal(False)
+    flagged: Any = false()
     if count_address:
-        crowd = recent("ip_key", "since", "threshold")
-        flagged = crowd >= bindparam("threshold", type_=Integer)
+        flagged = recent("ip_key", "since", "threshold") >= bindparam("threshold", type_=Integer)
+    # The petition with what it decides for this signature, each worked out once.
+    petition = (
+        select(
+            petitions.c.id,
+            petitions.c.named_default,
+            flagged.label("flagged"),
+            first_email.label("first_email"),
+        )
+        .where(
+            petitions.c.slug == bindparam("slug"),
+            petitions.c.status == _inline(PetitionStatus.OPEN.value),
+            or_(petitions.c.closes_at.is_(None), petitions.c.closes_at > now),
+            petitions.c.seal_key.is_not_distinct_from(bindparam("seal_key", type_=String)),
+        )
+        .subquery("petition")
+    )
+    named = func.coalesce(bindparam("v_named", type_=Boolean), petition.c.named_default)
+    # SQLite would read the ON of ON CONFLICT right after a FROM as a join's: a WHERE goes between.
     taken = select(
-        petitions.c.id, *given, named, flagged, now, literal(SignatureStatus.PENDING.value),
-        case((first_email, 1), else_=0), case((first_email, now), else_=None),
-    ).where(
-        petitions.c.slug == bindparam("slug"),
-        petitions.c.status == PetitionStatus.OPEN.value,
-        or_(petitions.c.closes_at.is_(None), petitions.c.closes_at > now),
-        petitions.c.seal_key.is_not_distinct_from(bindparam("seal_key", type_=String)),
-    )  # fmt: skip
+        petition.c.id, *given, named, petition.c.flagged, now,
+        _inline(SignatureStatus.PENDING.value),
+        case((petition.c.first_email, _inline(1)), else_=_inline(0)),
+        case((petition.c.first_email, now), else_=None),
+    ).where(true())  # fmt: skip
     columns = [
         "petition_id", *_FROM_FORM, "named", "flagged", "created_at", "status", "emails_sent",
         "last_email_at",
@@ -336,7 +356,7 @@ def _signing(dialect_insert: Any, count_address: bool) -> Any:
     email_due = and_(
         # An organiser judged an invalidated signature not to be this person's: no more mail.
         row.invalidated_at.is_(None),
-        row.emails_sent < MAX_EMAILS_PER_SIGNATURE,
+        row.emails_sent < _inline(MAX_EMAILS_PER_SIGNATURE),
         or_(
             row.last_email_at.is_(None),
             row.last_email_at <= bindparam("resend_before", type_=UTCDateTime),
@@ -344,13 +364,13 @@ def _signing(dialect_insert: Any, count_address: bool) -> Any:
     )
     reopen = and_(
         email_due,
-        row.status == SignatureStatus.VERIFIED.value,
+        row.status == _inline(SignatureStatus.VERIFIED.value),
         bindparam("v_reopen_address", type_=Boolean),
     )
     return statement.on_conflict_do_update(
         index_elements=[row.petition_id, row.spelling_key],
         set_={
-            "emails_sent": case((email_due, row.emails_sent + 1), else_=row.emails_sent),
+            "emails_sent": case((email_due, row.emails_sent + _inline(1)), else_=row.emails_sent),
             "last_email_at": case((email_due, now), else_=row.last_email_at),
             "email": case((reopen, new.email), else_=row.email),
             # The next email's links lead to where this post was made.
@@ -368,14 +388,17 @@ def _with_its_email(signing: Any) -> Any:
     signed = signing.cte("signed")
     messages = cast(Table, OutboxMessage.__table__)
     kind = case(
-        (signed.c.status == SignatureStatus.PENDING.value, OutboxKind.VERIFY.value),
-        else_=OutboxKind.ALREADY_SIGNED.value,
+        (
+            signed.c.status == _inline(SignatureStatus.PENDING.value),
+            _inline(OutboxKind.VERIFY.value),
+        ),
+        else_=_inline(OutboxKind.ALREADY_SIGNED.value),
     )
     due = bindparam("now", type_=UTCDateTime)
     # Every column given: a default computed in Python would not reach a statement in a WITH.
     queued = insert(messages).from_select(
         ["kind", "signature_id", "due_at", "created_at", "attempts"],
-        select(kind, signed.c.id, due, due, literal(0)).where(signed.c.last_email_at == due),
+        select(kind, signed.c.id, due, due, _inline(0)).where(signed.c.last_email_at == due),
     )
     return select(signed.c.id, signed.c.status, signed.c.last_email_at).add_cte(
         queued.cte("queued")
@@ -392,6 +415,8 @@ def _on_postgresql(statement: Any) -> Run:
     The values go to psycopg as they are (aware UTC times, the wall entry as JSON
     text): SQLAlchemy's per-execution work for a statement of thirty values (its
     parameters, types and result) cost a signature more CPU than psycopg's own.
+    The statement stays within psycopg's cache of parsed queries (4096 bytes, 50
+    values): past either, psycopg parses it anew for every signature.
     """
     compiled = statement.compile(dialect=postgresql.psycopg.dialect())  # type: ignore[no-untyped-call]
     sql, constants = compiled.string, compiled.params

@@ -18,6 +18,10 @@ app saw it, and answers the excess at once with `503` and `Retry-After`:
   (`init_app`'s hook, before any view), in the reader's language, and for a form post
   it holds the same fields, sent again by the browser after the delay (js/retry.js).
 
+A signature is shed the same way while the mailers are behind: while the
+emails they claim had waited beyond `OVERLOAD_MAIL_SECONDS` (5 s), so that whoever is told
+"check your inbox" finds the email there within seconds.
+
 Nothing is written for a shed request: no view runs. Health probes, metrics, static files
 (`/static/`, `/widget.js`) and CORS preflights are never shed: they are cheap, the 503 page
 needs its stylesheet, and a refused preflight would fail the widget's post outright
@@ -29,14 +33,16 @@ from __future__ import annotations
 import json
 import math
 import random
+import re
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, request
 
-from undersign.core import metrics
+from undersign.core import metrics, outbox
+from undersign.core.cache import Cache, get_cache
 from undersign.web import request_log
 from undersign.web.headers import HSTS, OPEN_TO_ALL
 
@@ -49,6 +55,10 @@ STATIC = "/static/"
 ROUTE = "(overloaded)"  # how logs and metrics name a shed request: its route was never matched
 ENVIRON_KEY = "undersign.overloaded"  # a page to shed: the seconds to ask for, for Flask's hook
 MESSAGE = "Many people are signing just now: try again in {seconds} s."
+# The posts that take a signature and so queue an email: the API's and the plain form's.
+SIGNING = re.compile(r"/api/v1/petitions/[^/]+/signatures|/p/[^/]+")
+# How long a worker reuses what the mailers last said of their lag before asking again.
+LAG_NEAR_SECONDS = 0.5
 
 
 class Gate:
@@ -112,19 +122,62 @@ def _proxy_wait(environ: WSGIEnvironment, now: float) -> float:
     return max(0.0, now - value)
 
 
-class Shedding:
-    """WSGI middleware (outside all but ProxyFix): a request that waited too long gets a 503."""
+def never_shed(path: str) -> bool:
+    """Is this path answered whatever the load (probes, metrics, what the 503 page needs)?"""
+    return path in NEVER_SHED or path.startswith(STATIC)
 
-    def __init__(self, app: WSGIApplication, gate: Gate) -> None:
-        self.app, self.gate = app, gate
+
+def signing(environ: WSGIEnvironment) -> bool:
+    """Is this request a signature, which would queue an email?"""
+    return environ.get("REQUEST_METHOD") == "POST" and bool(
+        SIGNING.fullmatch(environ.get("PATH_INFO", ""))
+    )
+
+
+class MailLag:
+    """Whether signers' emails wait longer than `limit` for the mailers now, as they last said.
+
+    The mailers say how long the emails they claim had waited (mail/worker.py). A signature
+    taken while they are behind would get its email after everyone queued before it: at a
+    viral moment a minute or more, and people give up on a link that does not come. So
+    signing is shed like any overload while they catch up, and what is taken is mailed within
+    seconds. No mailer saying anything (none running, or no shared cache: its word expires)
+    holds no one back. What they said is read at most every LAG_NEAR_SECONDS a process
+    (absent included), so that signing pays no round trip for it.
+    """
+
+    def __init__(self, cache: Cache, limit: float) -> None:
+        self.cache, self.limit = cache, limit
+        self._lag, self._read_at = 0.0, -math.inf
+
+    def behind(self) -> bool:
+        if self.limit <= 0:
+            return False
+        now = time.monotonic()
+        if now - self._read_at > LAG_NEAR_SECONDS:
+            self._lag, self._read_at = _seconds(self.cache.get(outbox.LAG_KEY)), now
+        return self._lag > self.limit
+
+
+def _seconds(said: str | None) -> float:
+    try:
+        return float(said or 0)
+    except ValueError:
+        return 0.0
+
+
+class Shedding:
+    """WSGI middleware (outside all but ProxyFix): a request that waited too long gets a 503,
+    and so does a signature while the mailers are behind."""
+
+    def __init__(
+        self, app: WSGIApplication, gate: Gate, behind: Callable[[], bool] = lambda: False
+    ) -> None:
+        self.app, self.gate, self.behind = app, gate, behind
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
-        if (
-            path in NEVER_SHED
-            or path.startswith(STATIC)
-            or environ.get("REQUEST_METHOD") == "OPTIONS"
-        ):
+        if never_shed(path) or environ.get("REQUEST_METHOD") == "OPTIONS":
             return self.app(environ, start_response)
         shed = getattr(_here, "shed", False)
         if not shed:
@@ -132,7 +185,7 @@ class Shedding:
             waited = time.monotonic() - queued_at if queued_at is not None else 0.0
             if "HTTP_X_REQUEST_START" in environ:
                 waited = max(waited, _proxy_wait(environ, time.time()))
-            shed = waited > self.gate.max_wait
+            shed = waited > self.gate.max_wait or (signing(environ) and self.behind())
         if not shed:
             return self.app(environ, start_response)
         seconds = self.gate.seconds_to_ask()
@@ -191,4 +244,6 @@ def init_app(app: Flask) -> None:
 
 def wrap(app: Flask) -> None:
     """Install the middleware around all but ProxyFix: nothing else runs for a request it sheds."""
-    app.wsgi_app = Shedding(app.wsgi_app, GATE)  # type: ignore[method-assign]
+    limit = float(app.config.get("OVERLOAD_MAIL_SECONDS", 5))
+    behind = MailLag(get_cache(app), limit).behind
+    app.wsgi_app = Shedding(app.wsgi_app, GATE, behind)  # type: ignore[method-assign]

@@ -18,6 +18,7 @@ from werkzeug.routing import Rule
 from werkzeug.routing.converters import NumberConverter
 
 from undersign.core import auth
+from undersign.web import overload
 from undersign.web.api.contract import Operation, described, operation_of
 from undersign.web.errors import Error
 
@@ -40,8 +41,14 @@ COMMON = {
     413: "The body is larger than 16 KiB.",
     414: "The URL is longer than 4096 characters.",
     429: "Rate limited; see Retry-After.",
-    503: "The database does not answer for now; try again after Retry-After seconds.",
+    503: "The database does not answer for now (code `unavailable`); try again after "
+    "Retry-After seconds.",
 }
+# Added to the 503 of every route the overload gate may shed (web/overload.py).
+OVERLOADED = (
+    "Also answered at once, before the route runs, while the service is overloaded (code "
+    "`overloaded`): nothing was kept; send the same request again after Retry-After seconds."
+)
 ORGANISERS = {
     401: "No token, or a wrong or revoked one.",
     403: "A partner token may not do this, or asked for another partner's signatures.",
@@ -50,6 +57,10 @@ ORGANISERS = {
 UNREADABLE = {400: "The body is not a JSON object.", 415: "The body is not JSON."}
 WRONG = {422: "A field or parameter is wrong; `fields` names it."}
 WAITING = (429, 503)
+RETRY_AFTER = {
+    "description": "Seconds to wait before sending the request again.",
+    "schema": {"type": "integer"},
+}
 TEXT = {"type": "string"}
 # <converter(arguments):name> in a Flask rule.
 VARIABLE = re.compile(r"<(?:(?P<converter>\w+)(?:\((?P<arguments>[^)]*)\))?:)?(?P<name>\w+)>")
@@ -145,6 +156,8 @@ def _answers(rule: Rule, found: Operation, schemas: Schemas) -> dict[str, Any]:
     if (found.body is not None or found.query is not None) and found.reads:
         words |= WRONG
     words |= found.refusals  # a route's own words win
+    if _may_be_shed(rule):
+        words[503] = f"{words[503]} {OVERLOADED}"
     answers = {str(status): _json(text, error) for status, text in words.items()}
     status, text, shape = found.ok
     if shape is None:  # nothing to say: 204
@@ -157,8 +170,13 @@ def _answers(rule: Rule, found: Operation, schemas: Schemas) -> dict[str, Any]:
     else:
         answers[str(status)] = _json(text, schemas[(shape, "serialization")])
     for waiting in WAITING:
-        answers[str(waiting)]["headers"] = {"Retry-After": {"schema": {"type": "integer"}}}
+        answers[str(waiting)]["headers"] = {"Retry-After": RETRY_AFTER}
     return answers
+
+
+def _may_be_shed(rule: Rule) -> bool:
+    """Tell whether the overload gate may answer `rule` 503 before it runs (web/overload.py)."""
+    return not overload.never_shed(rule.rule)
 
 
 def _json(description: str, schema: dict[str, Any]) -> dict[str, Any]:
