@@ -172,7 +172,8 @@ def line(result: dict[str, Any]) -> str:
         f"sign to inbox min {result['min_s']:.1f} s, p50 {result['p50_s']:.1f} s, "
         f"p95 {result['p95_s']:.1f} s, p99 {result['p99_s']:.1f} s, max {result['max_s']:.1f} s; "
         f"duplicates {result['duplicates']}, missing {result['missing']}, "
-        f"held by the ceiling {result['held']}, signatures shed (503) {result['statuses'].get('503', 0)} "
+        f"held by the ceiling {result['held']}, "
+        f"signatures shed (503) {result['statuses'].get('503', 0)} "
         f"(target: exactly once, p95 < 10 s, p99 < 20 s: {'met' if ok else 'NOT met'})"
     )
 
