@@ -7,6 +7,7 @@ tests/production/test_overload_served.py runs the real `undersign serve`.
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ from undersign.core.db import database
 from undersign.core.i18n import messages, plural
 from undersign.core.models import Signature, utcnow
 from undersign.mail import worker
-from undersign.web import overload
+from undersign.web import overload, request_log
 
 from tests.conftest import FORM_TOKEN, SMTPServer, create_petition, make_app
 
@@ -221,3 +222,35 @@ def test_a_mailer_within_the_limit_holds_no_one_back(mailed_app: Flask) -> None:
     assert client.post(SIGN, json=BODY).status_code == 202
     assert worker.deliver_due(mailed_app, utcnow() + timedelta(seconds=4)) == 1
     assert client.post(SIGN, json={**BODY, "email": "dana@example.org"}).status_code == 202
+
+
+# --- what a shed request leaves in the log -----------------------------------------------
+
+
+def test_shed_requests_share_a_log_line_instead_of_one_each(
+    client: FlaskClient,
+    petition: str,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A line each made overload worse (the workers queued on the log's lock): a process says
+    # how many it shed every 10 s, and each one's own line is debug.
+    monkeypatch.setattr(request_log, "_SHED", request_log._Tally())
+    caplog.set_level(logging.INFO, logger="undersign.requests")
+    for _ in range(30):
+        waited(1.5)
+        assert client.post(SIGN, json=BODY).status_code == 503
+    page = client.get("/p/test-petition")
+    assert page.status_code == 503
+    lines = [r for r in caplog.records if r.name == "undersign.requests"]
+    assert [(r.levelno, r.getMessage()) for r in lines] == [
+        (logging.WARNING, "overloaded: 1 requests answered 503 since the last such line")
+    ]
+
+
+def test_the_tally_says_how_many_were_shed_since_its_last_line() -> None:
+    tally = request_log._Tally()
+    assert tally.count(100.0) == 1  # the first of an overload is said at once
+    assert [tally.count(100.0 + s) for s in range(1, 10)] == [0] * 9
+    assert tally.count(110.0) == 10  # then every SHED_TALLY_SECONDS, with how many
+    assert tally.count(111.0) == 0

@@ -39,7 +39,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, request
+from flask import Flask, g, request
 
 from undersign.core import metrics, outbox
 from undersign.core.cache import Cache, get_cache
@@ -219,7 +219,7 @@ def _json_answer(
     start_response("503 SERVICE UNAVAILABLE", headers)
     method = environ.get("REQUEST_METHOD", "GET")
     metrics.observe(method, ROUTE, 503, started)
-    request_log.write_line(method, ROUTE, 503, time.perf_counter() - started, request_id)
+    request_log.write_shed(method, ROUTE, time.perf_counter() - started, request_id)
     return [body]
 
 
@@ -238,6 +238,8 @@ def init_app(app: Flask) -> None:
         if seconds is None:
             return None
         from undersign.web.pages import overloaded_page
+
+        g.shed = True  # its log line is tallied with the others (request_log.write_shed)
 
         return overloaded_page(seconds)
 

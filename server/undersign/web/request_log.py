@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+import threading
 import time
 
 from flask import Flask, Response, g, request
@@ -14,6 +15,8 @@ log = logging.getLogger("undersign.requests")
 REQUEST_ID_HEADER = "X-Request-ID"
 QUIET_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SLOW_SECONDS = 1.0
+# Requests shed under overload get one line for all of them this often, a process.
+SHED_TALLY_SECONDS = 10.0
 # A caller's id is kept only when it looks like one: anything else could smuggle
 # personal data or forged lines into the log.
 _GOOD_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
@@ -34,7 +37,10 @@ def init_app(app: Flask) -> None:
             return response
         response.headers[REQUEST_ID_HEADER] = request_id
         elapsed = time.perf_counter() - g.request_started
-        write_line(request.method, route(), response.status_code, elapsed, request_id)
+        if g.get("shed"):  # a page web/overload.py answered 503
+            write_shed(request.method, route(), elapsed, request_id)
+        else:
+            write_line(request.method, route(), response.status_code, elapsed, request_id)
         return response
 
 
@@ -49,8 +55,12 @@ def write_line(method: str, route: str, status: int, elapsed: float, request_id:
     # line; every change, every error and every slow answer is an info line.
     quiet = method in QUIET_METHODS and status < 400
     level = logging.DEBUG if quiet and elapsed < SLOW_SECONDS else logging.INFO
-    if not log.isEnabledFor(level):
-        return
+    if log.isEnabledFor(level):
+        _write(level, method, route, status, elapsed, request_id)
+
+
+def _write(level: int, method: str, route: str, status: int, elapsed: float, request_id: str
+           ) -> None:  # fmt: skip
     log.log(
         level,
         "%s %s %s",
@@ -65,6 +75,43 @@ def write_line(method: str, route: str, status: int, elapsed: float, request_id:
             "duration_ms": round(elapsed * 1000, 1),
         },
     )
+
+
+class _Tally:
+    """Requests shed since the last tally line, and when the next one is due."""
+
+    def __init__(self) -> None:
+        self.shed = 0
+        self.due = 0.0
+        self.lock = threading.Lock()
+
+    def count(self, now: float) -> int:
+        """Count one; return how many to report now (0: not yet)."""
+        with self.lock:
+            self.shed += 1
+            if now < self.due:
+                return 0
+            reported, self.shed, self.due = self.shed, 0, now + SHED_TALLY_SECONDS
+            return reported
+
+
+_SHED = _Tally()
+
+
+def write_shed(method: str, route: str, elapsed: float, request_id: str) -> None:
+    """Log a request answered 503 under overload: its own line at debug, and at most every
+    SHED_TALLY_SECONDS a warning saying how many were shed since the last.
+
+    A line each made overload worse: at 900 refusals a second the workers' threads queued on
+    the log's lock, refusals took seconds and the worker stopped answering (bench/README.md,
+    "Open loop and overload"). The metrics still count every one, route `(overloaded)`.
+    """
+    if log.isEnabledFor(logging.DEBUG):
+        _write(logging.DEBUG, method, route, 503, elapsed, request_id)
+    shed = _SHED.count(time.monotonic())
+    if shed:
+        log.warning("overloaded: %d requests answered 503 since the last such line", shed,
+                    extra={"shed": shed})  # fmt: skip
 
 
 def route() -> str:
