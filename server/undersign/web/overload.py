@@ -170,9 +170,7 @@ class Shedding:
     """WSGI middleware (outside all but ProxyFix): a request that waited too long gets a 503,
     and so does a signature while the mailers are behind."""
 
-    def __init__(
-        self, app: WSGIApplication, gate: Gate, behind: Callable[[], bool] = lambda: False
-    ) -> None:
+    def __init__(self, app: WSGIApplication, gate: Gate, behind: Callable[[], bool]) -> None:
         self.app, self.gate, self.behind = app, gate, behind
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
