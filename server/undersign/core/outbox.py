@@ -85,7 +85,9 @@ def enqueue(
     session.execute(NEW_MESSAGE, {**values, "due_at": now or utcnow()})
 
 
-def enqueue_if(session: Session, wanted: bool, kind: str, signature_id: int, now: datetime) -> None:
+def enqueue_if(
+    session: Session | Connection, wanted: bool, kind: str, signature_id: int, now: datetime
+) -> None:
     """Add a message when `wanted`, in one statement either way.
 
     Signing calls this for every signer: whether an email goes (a new signer)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -123,8 +124,18 @@ def sign(
     so a post with another spelling of someone's address cannot take their
     signature or their email.
     """
-    now = now or utcnow()
-    connection = _connection_for_signing(session)
+    with _connection_for_signing(session) as connection:
+        _sign(connection, slug, data, settings, client, now or utcnow())
+
+
+def _sign(
+    connection: Connection,
+    slug: str,
+    data: SignatureInput,
+    settings: Settings,
+    client: Client,
+    now: datetime,
+) -> None:
     seal_keys = _seal_keys(connection.engine)
     if slug not in seal_keys or data.is_bot:
         _check_open(connection, slug, now, seal_keys)
@@ -172,20 +183,27 @@ def sign(
     if connection.dialect.name == "sqlite":  # no INSERT inside a WITH: the outbox row apart
         signature_id, status, last_email_at = row
         kind = OutboxKind.VERIFY if status == SignatureStatus.PENDING else OutboxKind.ALREADY_SIGNED
-        outbox.enqueue_if(session, last_email_at == now, kind, signature_id, now)
-    if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
-        session.commit()  # (autocommitted: the session has nothing to commit)
+        outbox.enqueue_if(connection, last_email_at == now, kind, signature_id, now)
 
 
-def _connection_for_signing(session: Session) -> Connection:
-    """Return the session's connection; on PostgreSQL, with no BEGIN and COMMIT if it can.
+@contextmanager
+def _connection_for_signing(session: Session) -> Iterator[Connection]:
+    """Lend signing a connection: on PostgreSQL one of its own, autocommitting; on SQLite
+    the session's, committed after.
 
-    Signing is one statement there (see _SIGN), atomic on its own: a transaction
-    around it would only add two round trips to the hot path.
+    Signing is one statement on PostgreSQL (see _SIGN), atomic on its own: a transaction
+    around it would only add two round trips, and going through the session would cost
+    more CPU than the statement's own SQLAlchemy work (bench/README.md). SQLite takes two
+    statements, and has one writer: the session may hold its lock already (a page reads
+    the petition first), so signing must join it rather than wait for it.
     """
-    if session.get_bind().dialect.name == "postgresql" and not session.in_transaction():
-        return session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-    return session.connection()
+    bind = session.get_bind()
+    if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
+        with bind.connect() as connection:
+            yield connection.execution_options(isolation_level="AUTOCOMMIT")
+    else:
+        yield session.connection()
+        session.commit()
 
 
 # The seal key of each petition signed in this process, by engine (a process may
