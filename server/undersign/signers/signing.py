@@ -192,8 +192,8 @@ def _connection_for_signing(session: Session) -> Iterator[Connection]:
     the session's, committed after.
 
     Signing is one statement on PostgreSQL (see _SIGN), atomic on its own: a transaction
-    around it would only add two round trips, and going through the session would cost
-    more CPU than the statement's own SQLAlchemy work (bench/README.md). SQLite takes two
+    around it would only add two round trips, and lending the session's connection cost
+    every signature the session's own bookkeeping besides (bench/README.md). SQLite takes two
     statements, and has one writer: the session may hold its lock already (a page reads
     the petition first), so signing must join it rather than wait for it.
     """
