@@ -105,7 +105,9 @@ class RedisCache:
         self._near = MemoryCache()
         self._away_until = 0.0  # time.monotonic() before which Redis is not asked
         # Sent by its hash (EVALSHA); a Redis that forgot it (restarted) is sent it again.
-        self._count_script = self._redis.register_script(self.COUNT)
+        # Registered on a client that connects only when asked (none is, here): Redis may be
+        # away when the app starts. Each call runs it on the calling thread's own client.
+        self._count_script = redis.Redis.from_url(url).register_script(self.COUNT)
 
     @property
     def _redis(self) -> redis.Redis:
@@ -116,7 +118,9 @@ class RedisCache:
         fifth of the CPU of every signature's flood count (bench/README.md).
         """
         clients = self._clients
-        if getattr(clients, "pid", None) != os.getpid():  # none yet, or forked since
+        # None yet, or forked since. The client connects as it is made, so a Redis that is
+        # away raises here, inside the caller's handling of Redis errors.
+        if getattr(clients, "pid", None) != os.getpid():
             clients.client = redis.Redis.from_url(
                 self._url,
                 socket_timeout=0.5,
