@@ -13,6 +13,8 @@ from undersign.core.db import database
 from undersign.core.models import OutboxMessage, Petition, Signature, utcnow
 from undersign.signers.signing import MAX_EMAILS_PER_SIGNATURE, RESEND_INTERVAL
 
+from tests.conftest import FORM_TOKEN
+
 
 def rows(app, model=Signature):
     with database(app).sessions() as session:
@@ -288,3 +290,34 @@ def _with(app, **changes):
     from dataclasses import replace
 
     return replace(app.extensions["undersign.settings"], **changes)
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_signing_holds_one_database_connection_whether_by_api_or_by_the_form(signer, app, petition):
+    # The API signs on a connection of its own; the form's post has read the petition on the
+    # request's session already, and signs on that connection rather than hold a second.
+    engine = database(app).engine
+    held, most = [0], [0]
+
+    def checkout(*_: object) -> None:
+        held[0] += 1
+        most[0] = max(most[0], held[0])
+
+    def checkin(*_: object) -> None:
+        held[0] -= 1
+
+    event.listen(engine, "checkout", checkout)
+    event.listen(engine, "checkin", checkin)
+    try:
+        assert signer.sign(email="api@example.org").status_code == 202
+        by_api, most[0] = most[0], 0
+        page = signer.client.get(f"/p/{petition}")
+        form = {"name": "Aigerim Bekova", "email": "form@example.org", "country": "KZ"}
+        form["form_token"] = FORM_TOKEN.search(page.text).group(1)
+        assert signer.client.post(f"/p/{petition}", data=form).status_code == 202
+        by_form = most[0]
+    finally:
+        event.remove(engine, "checkout", checkout)
+        event.remove(engine, "checkin", checkin)
+    assert (by_api, by_form) == (1, 1)
+    assert {"api@example.org", "form@example.org"} <= {s.email for s in rows(app)}

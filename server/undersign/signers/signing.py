@@ -188,17 +188,22 @@ def _sign(
 
 @contextmanager
 def _connection_for_signing(session: Session) -> Iterator[Connection]:
-    """Lend signing a connection: on PostgreSQL one of its own, autocommitting; on SQLite
-    the session's, committed after.
+    """Lend signing a connection: on PostgreSQL, while the session has opened nothing (the
+    API), one of its own, autocommitting; else the session's, committed after.
 
     Signing is one statement on PostgreSQL (see _SIGN), atomic on its own: a transaction
     around it would only add two round trips, and lending the session's connection cost
-    every signature the session's own bookkeeping besides (bench/README.md). SQLite takes two
-    statements, and has one writer: the session may hold its lock already (a page reads
-    the petition first), so signing must join it rather than wait for it.
+    every signature the session's own bookkeeping besides (bench/README.md). A session that
+    has opened a transaction (a page reads the petition first) holds a connection already,
+    and on SQLite the one write lock: signing joins it rather than take a second connection
+    or wait for the lock. SQLite's signing is two statements, in that transaction.
     """
     bind = session.get_bind()
-    if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
+    if (
+        isinstance(bind, Engine)
+        and bind.dialect.name == "postgresql"
+        and not session.in_transaction()
+    ):
         with bind.connect() as connection:
             yield connection.execution_options(isolation_level="AUTOCOMMIT")
     else:
