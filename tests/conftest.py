@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import psycopg
 import pytest
 from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, make_url, text, update
+from sqlalchemy import Engine, create_engine, event, make_url, text, update
 from undersign import create_app
 from undersign.campaigns import petitions
 from undersign.core.auth import CLI
@@ -283,6 +284,51 @@ class Mailbox:
 
     def to(self, address: str) -> list[EmailMessage]:
         return [m for m in self.messages if m["To"] == address]
+
+
+@contextmanager
+def statements_sent(engine: Engine, seen: Callable[[Any, str, Any], None]) -> Iterator[None]:
+    """Call `seen(driver_connection, statement, parameters)` for each statement `engine`'s
+    driver is given while inside.
+
+    On PostgreSQL signing runs on psycopg's own cursor (signers/signing.py), where
+    SQLAlchemy's events do not reach: there every connection lent meanwhile gets a cursor
+    that tells, whoever uses it. Elsewhere SQLAlchemy's event sees every statement.
+    """
+    if engine.dialect.name != "postgresql":
+
+        def told(connection: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+            seen(connection.connection.driver_connection, statement, parameters)
+
+        event.listen(engine, "before_cursor_execute", told)
+        try:
+            yield
+        finally:
+            event.remove(engine, "before_cursor_execute", told)
+        return
+    watching = True
+
+    class Telling(psycopg.Cursor):  # type: ignore[type-arg]
+        def execute(self, query: Any, params: Any = None, **options: Any) -> Any:
+            if watching:
+                seen(self.connection, str(query), params)
+            return super().execute(query, params, **options)
+
+    def lend(driver: Any, _record: Any, _proxy: Any) -> None:
+        driver.cursor_factory = Telling
+
+    def back(driver: Any, _record: Any) -> None:
+        if driver is not None:  # None: the connection was found cut, and dropped
+            driver.cursor_factory = psycopg.Cursor
+
+    event.listen(engine, "checkout", lend)
+    event.listen(engine, "checkin", back)
+    try:
+        yield
+    finally:
+        watching = False
+        event.remove(engine, "checkout", lend)
+        event.remove(engine, "checkin", back)
 
 
 def free_port() -> int:

@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 import redis
-from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy import Engine, create_engine, make_url, text
 
-from tests.conftest import POSTGRES_URL, free_port, unavailable
+from tests.conftest import POSTGRES_URL, free_port, statements_sent, unavailable
 
 DEADLINE = 5.0  # seconds for a server to start, or a connection to be gone
 
@@ -145,16 +145,13 @@ def cut_at(engine: Engine, url: str, statement: str = "") -> Iterator[list[str]]
     """
     cut: list[str] = []
 
-    def _cut(connection: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+    def _cut(driver: Any, sql: str, _parameters: Any) -> None:
         if not cut and statement in sql:
             cut.append(sql)
-            terminate(url, [backend_pid(connection)])
+            terminate(url, [driver.info.backend_pid])
 
-    event.listen(engine, "before_cursor_execute", _cut)
-    try:
+    with statements_sent(engine, _cut):
         yield cut
-    finally:
-        event.remove(engine, "before_cursor_execute", _cut)
 
 
 class Gate:

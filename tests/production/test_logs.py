@@ -7,6 +7,9 @@ import logging
 import sys
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from undersign.core import logs
 from undersign.core.logs import JSONFormatter
 
 SIGNER_IP = "203.0.113.77"
@@ -131,6 +134,23 @@ def test_lines_from_other_code_are_blanked_where_they_name_people():
     )
     entry = json.loads(JSONFormatter().format(record))
     assert entry["message"] == "Invalid request from ip=<ip>: GET /verify/<token> from <email>"
+
+
+# Pieces of what people are named by, to be strung together with anything between them.
+_PIECES = st.sampled_from(
+    ["@", ".", ":", "::", "/", "verify/", "withdraw/", "/verify/", "a", "0", "198", "51", "ff",
+     "example.org", " ", "<", "'", "é", "2001:db8::1", "10.0.0.7"]
+)  # fmt: skip
+
+
+@given(st.lists(_PIECES | st.text(max_size=4), max_size=16).map("".join))
+def test_a_line_is_redacted_the_same_whether_or_not_it_looks_suspect_first(text):
+    """`redact` skips its substitutions when no piece of an address or a link is in the text:
+    what it gives must be what all the substitutions give."""
+    expected = text
+    for pattern, replacement in logs._REDACTIONS:
+        expected = pattern.sub(replacement, expected)
+    assert logs.redact(text) == expected
 
 
 def test_an_exception_is_logged_by_type_and_place_not_by_its_message():

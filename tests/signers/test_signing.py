@@ -13,7 +13,7 @@ from undersign.core.db import database
 from undersign.core.models import OutboxMessage, Petition, Signature, utcnow
 from undersign.signers.signing import MAX_EMAILS_PER_SIGNATURE, RESEND_INTERVAL
 
-from tests.conftest import FORM_TOKEN
+from tests.conftest import FORM_TOKEN, statements_sent
 
 
 def rows(app, model=Signature):
@@ -115,21 +115,18 @@ def test_new_pending_and_verified_addresses_cost_the_database_the_same_statement
 
     ran: list[str] = []
 
-    def record(connection, cursor, statement, parameters, context, executemany):
+    def record(driver, statement, parameters):
         # On PostgreSQL, a statement run with no BEGIN before it says so.
-        autocommit = getattr(connection.connection.driver_connection, "autocommit", False)
+        autocommit = getattr(driver, "autocommit", False)
         ran.append(f"{statement} (autocommit)" if autocommit else statement)
 
+    statements = {}
     engine = database(app).engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        statements = {}
+    with statements_sent(engine, record):
         for who in ("new", "pending", "verified", "limited"):
             ran.clear()
             assert signer.sign(email=f"{who}@example.org").status_code == 202
             statements[who] = list(ran)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     if engine.dialect.name == "postgresql":  # one round trip: no BEGIN, no COMMIT, one statement
         assert len(statements["new"]) == 1
         assert statements["new"][0].endswith("(autocommit)")
@@ -146,17 +143,13 @@ def test_psycopg_keeps_the_signing_statement_parsed_between_signatures(signer, a
     # Past either limit psycopg re-parses the statement on every signature: ~12% of a worker's CPU.
     sent: list[tuple[str, dict]] = []
 
-    def record(connection, cursor, statement, parameters, context, executemany):
+    def record(driver, statement, parameters):
         if statement.startswith("WITH signed AS"):
             sent.append((statement, parameters))
 
     signer.client.environ_base["REMOTE_ADDR"] = address
-    engine = database(app).engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with statements_sent(database(app).engine, record):
         assert signer.sign(email="parsed@example.org").status_code == 202
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     ((statement, parameters),) = sent
     assert ("ip_key = " in statement) == bool(address), "the variant for this client ran"
     assert len(statement.encode()) <= MAX_CACHED_STATEMENT_LENGTH

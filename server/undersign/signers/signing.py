@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 from weakref import WeakKeyDictionary
 
+import psycopg
 from sqlalchemy import (
     Boolean,
     Connection,
@@ -31,7 +32,7 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from undersign.campaigns.petitions import PetitionNotFound
@@ -436,8 +437,10 @@ def _on_postgresql(statement: Any) -> Run:
     """Return a runner of `statement` on PostgreSQL, compiled once to the driver's own SQL.
 
     The values go to psycopg as they are (aware UTC times, the wall entry as JSON
-    text): SQLAlchemy's per-execution work for a statement of thirty values (its
-    parameters, types and result) cost a signature more CPU than psycopg's own.
+    text), on psycopg's own cursor: SQLAlchemy's per-execution work for a statement
+    of thirty values (its parameters, types, events and the result it builds from
+    the cursor's description) cost a signature more CPU than psycopg's own
+    (bench/README.md). A failure is still SQLAlchemy's to judge and name (_translated).
     The statement stays within psycopg's cache of parsed queries (4096 bytes, 50
     values): past either, psycopg parses it anew for every signature.
     """
@@ -447,9 +450,38 @@ def _on_postgresql(statement: Any) -> Run:
     def run(connection: Connection, values: dict[str, Any]) -> Any:
         shown = values["v_shown"]
         values = values | {"v_shown": None if shown is None else json.dumps(shown)}
-        return connection.exec_driver_sql(sql, constants | values).first()
+        driver = cast(psycopg.Connection[Any], connection.connection.driver_connection)
+        with _translated(connection, driver, sql), driver.cursor() as cursor:
+            cursor.execute(sql, constants | values)
+            return cursor.fetchone()
 
     return run
+
+
+@contextmanager
+def _translated(connection: Connection, driver: Any, sql: str) -> Iterator[None]:
+    """Raise psycopg's failures as SQLAlchemy raises them for its own statements.
+
+    The app answers SQLAlchemy's exceptions (web/errors.py: a value the database
+    refuses is a 400, a connection cut a 503), and a connection found cut is dropped
+    from the pool, not lent to the next signer. The values stay out of the exception:
+    they are a signer's.
+    """
+    try:
+        yield
+    except psycopg.Error as error:
+        cut = connection.dialect.is_disconnect(cast(Any, error), driver, None)  # a DB-API error
+        if cut:
+            connection.invalidate(error)
+        raise DBAPIError.instance(
+            sql,
+            None,
+            error,
+            psycopg.Error,
+            hide_parameters=True,
+            connection_invalidated=cut,
+            dialect=connection.dialect,
+        ) from error
 
 
 def _on_sqlite(statement: Any) -> Run:
