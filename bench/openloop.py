@@ -20,6 +20,8 @@ import asyncio
 import json
 import os
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -32,6 +34,8 @@ CALM_RATE = 100.0  # after the burst: how soon is a signature answered as fast a
 CALM_SECONDS = 20.0
 MAX_CONNECTIONS = 4000
 TIMEOUT = 30.0  # what a client would wait at most
+# This client's niceness while it sends (the server's is 0): see `ahead_of_the_server`.
+CLIENT_NICENESS = -10
 
 
 @dataclass
@@ -49,6 +53,7 @@ class Load:
     answers: list[Answer] = field(default_factory=list)
     connections: int = 0
     started: float = 0.0
+    priority: str = ""  # this client's, beside the server's (ahead_of_the_server)
 
 
 def _request(host: str, path: str, run: str, n: int) -> bytes:
@@ -169,6 +174,36 @@ async def _load(base: str, path: str, phases: list[tuple[float, float]], run: st
     return load
 
 
+@contextmanager
+def ahead_of_the_server() -> Iterator[str]:
+    """Send at a higher priority than the server's (niceness -10), as from a machine of its own.
+
+    On two shared cores a server at saturation takes the CPU this client needs to send on
+    time: at 3x capacity it fell 0.5-1.6 s behind its own schedule (p99), and the server's
+    listening queue filled while it did, so its connections waited a second for a SYN to
+    be sent again. The signers it stands for, on phones of their own, would not wait for
+    the server to send. Yields how it ran; raising a priority takes root (CAP_SYS_NICE),
+    and without it this client runs as the server does and the report says so.
+    """
+    before = os.getpriority(os.PRIO_PROCESS, 0)  # this thread's, on Linux
+    try:
+        os.setpriority(os.PRIO_PROCESS, 0, CLIENT_NICENESS)
+    except PermissionError:
+        yield f"niceness {before}, as the server (no right to raise it)"
+        return
+    try:
+        yield f"niceness {CLIENT_NICENESS}"
+    finally:
+        os.setpriority(os.PRIO_PROCESS, 0, before)
+
+
+def _run(base: str, path: str, phases: list[tuple[float, float]], run: str) -> Load:
+    with ahead_of_the_server() as priority:
+        load = asyncio.run(_load(base, path, phases, run))
+    load.priority = priority
+    return load
+
+
 def percentile(values: list[float], share: float) -> float:
     if not values:
         return float("nan")
@@ -179,7 +214,7 @@ def percentile(values: list[float], share: float) -> float:
 def steady(base: str, path: str, run: str, rate: float = RATE, seconds: float = STEADY_SECONDS
            ) -> dict[str, Any]:  # fmt: skip
     """Sign at `rate`/s for `seconds`: latency percentiles of the answers, in ms."""
-    load = asyncio.run(_load(base, path, [(rate, seconds)], run))
+    load = _run(base, path, [(rate, seconds)], run)
     ms = [a.latency * 1000 for a in load.answers if a.status in (200, 202)]
     sent = [(a.latency - a.lag) * 1000 for a in load.answers if a.status in (200, 202)]
     return {
@@ -195,6 +230,7 @@ def steady(base: str, path: str, run: str, rate: float = RATE, seconds: float = 
         "sent_p99_ms": percentile(sent, 0.99),
         "connections": load.connections,
         "client_lag_p99_ms": percentile([a.lag * 1000 for a in load.answers], 0.99),
+        "client_priority": load.priority,
     }
 
 
@@ -206,10 +242,10 @@ def burst(base: str, path: str, run: str, capacity: float, seconds: float = BURS
     is the time from the burst's end to the first of three seconds in a row of the calm rate
     with nothing shed and a p99 within 2x of it (at least 50 ms).
     """
-    before = asyncio.run(_load(base, path, [(CALM_RATE, 10)], f"{run}-calm"))
+    before = _run(base, path, [(CALM_RATE, 10)], f"{run}-calm")
     normal_ms = percentile([a.latency * 1000 for a in before.answers if a.status == 202], 0.99)
     rate = capacity * BURST_FACTOR
-    load = asyncio.run(_load(base, path, [(rate, seconds), (CALM_RATE, CALM_SECONDS)], run))
+    load = _run(base, path, [(rate, seconds), (CALM_RATE, CALM_SECONDS)], run)
     during = [a for a in load.answers if a.due < seconds]
     after = [a for a in load.answers if a.due >= seconds]
     accepted = [a.latency * 1000 for a in during if a.status == 202]
@@ -255,6 +291,7 @@ def burst(base: str, path: str, run: str, capacity: float, seconds: float = BURS
         "after_statuses": dict(Counter(str(a.status) for a in after)),
         "connections": load.connections,
         "client_lag_p99_ms": percentile([a.lag * 1000 for a in during], 0.99),
+        "client_priority": load.priority,
         "accepted_all": sum(1 for a in load.answers if a.status == 202),
     }
 
@@ -292,7 +329,7 @@ def rows(results: dict[str, Any]) -> list[tuple[str, ...]]:
          f"({burst['shed_sent_p99_ms']:.0f})", "", "", "fast"),
         ("this client's own delay in sending, p99 ms: steady / burst",
          f"{mine['client_lag_p99_ms']:.0f} / {burst['client_lag_p99_ms']:.0f}",
-         f"{ref['client_lag_p99_ms']:.0f}", "", "the machine's load"),
+         f"{ref['client_lag_p99_ms']:.0f}", "", f"client at {burst['client_priority']}"),
         ("burst: back to normal after it (3 s in a row: no 503, p99 within 2x), s",
          f"{burst['back_to_normal_s']:.0f} ({burst['normal_seconds_after']} of "
          f"{CALM_SECONDS:.0f} s after it normal)", f"{burst['normal_p99_ms']:.1f} ms before", "",
