@@ -15,6 +15,7 @@ import logging
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -370,6 +371,27 @@ def test_serve_refuses_a_public_address_without_a_secret_key(tmp_path):
     assert done.returncode == 1
     assert "UNDERSIGN_SECRET_KEY" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("shared", [False, True], ids=["another program", "another server"])
+def test_serve_refuses_a_port_something_listens_on_already(tmp_path, shared):
+    # Its workers listen with SO_REUSEPORT: a second server on the same port (one that
+    # listens so too) would otherwise take half the first one's connections without a word.
+    with socket.socket() as taken:
+        if shared:
+            taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = process(
+            [BIN, "serve", "--port", str(port), "--no-mailer"],
+            {"UNDERSIGN_DATABASE_URL": f"sqlite:///{tmp_path / 'undersign.sqlite'}"},
+            tmp_path,
+        )
+    assert done.returncode == 1
+    refusal = f"Error: cannot listen on 127.0.0.1:{port}: Address already in use"
+    assert done.stderr.strip() == refusal
 
 
 class Served:

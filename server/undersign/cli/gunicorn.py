@@ -6,6 +6,7 @@ import logging
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -187,6 +188,12 @@ def run_gunicorn(
             # the kernel's backlog, itself bounded), and sheds what it cannot serve in 0.5 s.
             "worker_connections": 1000,
             "backlog": 512,
+            # A listening socket each worker (SO_REUSEPORT): the kernel spreads new connections
+            # across them. On one shared socket the first worker awake took every connection
+            # waiting (SheddingWorker.accept), a keep-alive client's whole pool (a proxy's,
+            # wrk's 16) included, and signing ran at half the rate in one run of two with the
+            # other worker's core idle (bench/README.md). See also refuse_if_taken.
+            "reuse_port": True,
             "timeout": 60,
             "graceful_timeout": 20,
             # Which proxy may say a request came over HTTPS is the app's to judge (ProxyFix,
@@ -205,6 +212,20 @@ def run_gunicorn(
         },
         factory,
     ).run()
+
+
+def refuse_if_taken(host: str, port: int) -> None:
+    """Raise OSError if something listens on `host`:`port` already.
+
+    The workers listen with SO_REUSEPORT, so a second server started on a taken port
+    by the same user would not fail: it would quietly share the first one's connections.
+    A plain bind, which a listening socket there refuses, says so before anything starts.
+    """
+    for family, kind, proto, _, address in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM):
+        with socket.socket(family, kind, proto) as probe:
+            # TIME_WAIT connections left by an earlier server are no reason to refuse.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
 
 
 def _logging() -> dict[str, Any]:

@@ -38,9 +38,15 @@ def serve(host: str, port: int, workers: int, mailers: int | None, no_mailer: bo
     from undersign.cli.gunicorn import (
         Supervisor,
         prepare_metrics_dir,
+        refuse_if_taken,
         remove_metrics_dir,
         run_gunicorn,
     )
+
+    try:
+        refuse_if_taken(host, port)
+    except OSError as error:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {error.strerror}") from None
 
     # gunicorn's workers are forks of this process, and one that exits leaves
     # through these `finally` clauses too: only the master may stop the mailer
