@@ -221,11 +221,12 @@ def refuse_if_taken(host: str, port: int) -> None:
     by the same user would not fail: it would quietly share the first one's connections.
     A plain bind, which a listening socket there refuses, says so before anything starts.
     """
-    for family, kind, proto, _, address in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM):
-        with socket.socket(family, kind, proto) as probe:
-            # TIME_WAIT connections left by an earlier server are no reason to refuse.
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            probe.bind(address)
+    # The address family gunicorn binds with: IPv6 for an address with a colon, else IPv4.
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # TIME_WAIT connections left by an earlier server are no reason to refuse.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, port))
 
 
 def _logging() -> dict[str, Any]:
