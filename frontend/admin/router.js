@@ -10,6 +10,7 @@ import { identify, REFUSED, showSignedIn, showSignIn, signOut } from "./session.
 let views = null;
 let drawn = Promise.resolve();
 let waiting = null; // a drawing asked for that has not started yet
+let read = null; // the address the latest drawing read as it started
 
 /**
  * Draw the view the address names, once the drawing asked for before it is done: a view
@@ -30,6 +31,7 @@ export function route() {
 }
 
 async function draw() {
+  read = location.hash;
   if (!hasToken()) return showSignIn("");
   try {
     await identify();
@@ -68,9 +70,18 @@ export async function act(action, done) {
   }
 }
 
+/**
+ * Route for a change of address, unless the latest drawing read this address already: the
+ * browser tells of a change after the code that made it may have routed (signing in does),
+ * and drawing the same view again would throw away what was typed in it meanwhile.
+ */
+function changed() {
+  if (waiting || location.hash !== read) route();
+}
+
 /** Route now and whenever the address changes: {petition, petitions, partners, webhooks, audit}. */
 export function start(byName) {
   views = byName;
-  window.addEventListener("hashchange", route);
+  window.addEventListener("hashchange", changed);
   route();
 }
