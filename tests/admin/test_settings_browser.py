@@ -326,6 +326,27 @@ def shoot(page: Any, name: str) -> None:
     screenshot(page, f"admin-{name}")
 
 
+def test_a_late_word_of_the_address_does_not_draw_the_form_again(app, live_server, browser):
+    """The browser tells of a change of address after the code that made it may have drawn
+    the view (signing in does): that late word must not draw the form again over what was typed.
+    """
+    from playwright.sync_api import expect
+
+    from tests.core.test_sealing import make_sealed_petition
+
+    make_sealed_petition(app, sealing.generate().public, slug="sealed-water")
+    page = open_as_editor(browser, live_server, app)
+    page.evaluate("() => { location.hash = '#/p/sealed-water/edit'; }")
+    summary = page.locator("input[name='en.summary']")
+    summary.fill("Before winter comes.")
+    # As the browser does when its event for an address comes after that address was drawn.
+    page.evaluate("() => window.dispatchEvent(new HashChangeEvent('hashchange'))")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.locator("#toast")).to_have_text("Saved.")
+    assert stored(app, "sealed-water").texts["en"]["summary"] == "Before winter comes."
+    page.context.close()
+
+
 def test_an_editor_saves_the_texts_and_is_told_who_may_change_the_settings(
     app, live_server, browser
 ):
