@@ -17,7 +17,15 @@ from undersign.signers.signing import RESEND_INTERVAL
 
 from tests.conftest import Signer
 from tests.mail import test_messages
-from tests.mail.test_messages import LOCALES, SPAM_THRESHOLD, URL, Rendered, spamassassin, words
+from tests.mail.test_messages import (
+    LOCALES,
+    NAMES,
+    SPAM_THRESHOLD,
+    URL,
+    Rendered,
+    spamassassin,
+    words,
+)
 
 # The same fixtures: the app as an operator runs it, an SMTP server that keeps the wire bytes.
 app, mail_from, signer, smtp = (
@@ -30,9 +38,13 @@ VERIFY_LINK = re.compile(r"https://[^/\s]+(/verify/[\w.\-]+)")
 
 
 def told_in_every_language(signer: Signer) -> dict[str, EmailMessage]:
-    """Sign and confirm in each language, sign again later; return each one's second email."""
+    """Sign and confirm in each language, sign again later; return each one's second email.
+
+    The greeting names the signer, as they write their name (MIXED_ES, in test_messages.py).
+    """
     for locale in LOCALES:
-        assert signer.sign(email=f"{locale}@example.org", locale=locale).status_code == 202
+        signed = signer.sign(email=f"{locale}@example.org", locale=locale, name=NAMES[locale])
+        assert signed.status_code == 202
     signer.deliver()
     for locale in LOCALES:
         body = signer.inbox(f"{locale}@example.org")[-1].get_body(preferencelist=("plain",))
@@ -41,7 +53,8 @@ def told_in_every_language(signer: Signer) -> dict[str, EmailMessage]:
     with database(signer.app).sessions.begin() as session:
         session.execute(update(Signature).values(last_email_at=utcnow() - RESEND_INTERVAL))
     for locale in LOCALES:
-        assert signer.sign(email=f"{locale}@example.org", locale=locale).status_code == 202
+        signed = signer.sign(email=f"{locale}@example.org", locale=locale, name=NAMES[locale])
+        assert signed.status_code == 202
     assert signer.deliver() == len(LOCALES)
     return {locale: signer.inbox(f"{locale}@example.org")[-1] for locale in LOCALES}
 
