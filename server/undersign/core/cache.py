@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 import threading
 import time
@@ -23,6 +24,8 @@ class Cache(Protocol):
     def take(self, key: str) -> str | None: ...
     def queue(self, key: str, now: float, step: float, ttl: int) -> float: ...
     def count(self, keys: Sequence[str], ttl: int, by: int = 1) -> list[int]: ...
+    def count_near(self, keys: Sequence[str], ttl: int, seconds: float, by: int = 1
+                   ) -> list[int]: ...  # fmt: skip
 
 
 class MemoryCache:
@@ -83,6 +86,10 @@ class MemoryCache:
                 self._entries[key] = (expires, str(counts[-1]))
         return counts
 
+    def count_near(self, keys: Sequence[str], ttl: float, seconds: float, by: int = 1
+                   ) -> list[int]:  # fmt: skip
+        return self.count(keys, ttl, by)  # this memory is as near as it gets
+
 
 class RedisCache:
     """Redis, shared by every process; this process's memory while Redis is away.
@@ -108,6 +115,7 @@ class RedisCache:
         # Registered on a client that connects only when asked (none is, here): Redis may be
         # away when the app starts. Each call runs it on the calling thread's own client.
         self._count_script = redis.Redis.from_url(url).register_script(self.COUNT)
+        self._tally_of: tuple[int, _Tally] = (os.getpid(), _Tally())
 
     @property
     def _redis(self) -> redis.Redis:
@@ -220,11 +228,12 @@ class RedisCache:
 
     # MemoryCache.count in one command with one reply, run whole: no expiry falls between a
     # count's SET NX, which gives a new count its expiry, and its INCRBY, which keeps it.
+    # Each key's addition and ttl are its pair of arguments.
     COUNT = """
     local counts = {}
     for i, key in ipairs(KEYS) do
-        redis.call('SET', key, 0, 'EX', ARGV[2], 'NX')
-        counts[i] = redis.call('INCRBY', key, ARGV[1])
+        redis.call('SET', key, 0, 'EX', ARGV[2 * i], 'NX')
+        counts[i] = redis.call('INCRBY', key, ARGV[2 * i - 1])
     end
     return counts
     """
@@ -234,14 +243,49 @@ class RedisCache:
 
         A new count expires after `ttl`; one already there keeps its expiry.
         """
+        counts = self._added({key: (by, ttl) for key in keys})
+        return self._local.count(keys, ttl, by) if counts is None else counts
+
+    def _added(self, additions: dict[str, tuple[int, int]]) -> list[int] | None:
+        """Add to counts in Redis (key: its addition and ttl) and return them; None if away."""
         if self._away():
-            return self._local.count(keys, ttl, by)
+            return None
+        args = [number for pair in additions.values() for number in pair]
         try:
-            counts = self._count_script(keys=list(keys), args=[by, ttl], client=self._redis)
-            return [int(count) for count in counts]
+            counts = self._count_script(keys=list(additions), args=args, client=self._redis)
         except redis.RedisError as error:
             self._failed("count", error)
+            return None
+        return [int(count) for count in counts]
+
+    def count_near(self, keys: Sequence[str], ttl: int, seconds: float, by: int = 1) -> list[int]:
+        """Add `by` to each count and return them: this process's additions, all of them, and
+        every other process's as Redis had them at most `seconds` ago.
+
+        For counts added to on every request (the flood defence's, at each sign post): the
+        additions of `seconds` go to Redis together, one round trip instead of one each. A
+        process that has sent nothing for `seconds` sends at once, as `count` does.
+        """
+        if self._away():
             return self._local.count(keys, ttl, by)
+        tally = self._tally()
+        with tally.lock:
+            tally.add(keys, ttl, by)
+            if tally.sending or time.monotonic() - tally.sent_at < seconds:
+                return [tally.seen(key) for key in keys]
+            tally.sending, tally.pending = tally.pending, {}
+            additions = tally.additions()
+        counts = None
+        try:
+            counts = self._added(additions)
+        finally:
+            with tally.lock:
+                tally.sent(counts)
+        if counts is None:  # Redis away: what was being sent is lost, as count's would be
+            return self._local.count(keys, ttl, by)
+        # As count answers: the counts just after this addition, not the posts added since.
+        answered = dict(zip(additions, counts, strict=True))
+        return [answered[key] for key in keys]
 
     def ping(self) -> bool:
         """Ask Redis now, whatever came before; an answer ends the wait for it."""
@@ -252,6 +296,59 @@ class RedisCache:
             return False
         self._away_until = 0.0
         return answered
+
+    def _tally(self) -> _Tally:
+        """Return this process's tally: a forked one starts its own, adding nothing twice."""
+        if self._tally_of[0] != os.getpid():
+            self._tally_of = (os.getpid(), _Tally())
+        return self._tally_of[1]
+
+
+class _Tally:
+    """A process's part of RedisCache.count_near: the counts it last learnt from Redis, and
+    what it has added since (`pending`) or is sending now (`sending`)."""
+
+    # Counts whose time is over are forgotten this often, not at every send: at a viral
+    # moment a process knows the counts of thousands of networks and sends twenty times a
+    # second.
+    PRUNE_SECONDS = 10.0
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.known: dict[str, tuple[int, float]] = {}  # key: its count in Redis, until when
+        self.pending: dict[str, int] = {}
+        self.sending: dict[str, int] = {}
+        self.ttls: dict[str, int] = {}
+        self.sent_at = -math.inf  # time.monotonic()
+        self.pruned_at = time.monotonic()
+
+    def add(self, keys: Sequence[str], ttl: int, by: int) -> None:
+        for key in keys:
+            self.pending[key] = self.pending.get(key, 0) + by
+            self.ttls[key] = ttl
+
+    def seen(self, key: str) -> int:
+        known = self.known.get(key)
+        base = known[0] if known is not None and known[1] > time.monotonic() else 0
+        return base + self.sending.get(key, 0) + self.pending.get(key, 0)
+
+    def additions(self) -> dict[str, tuple[int, int]]:
+        return {key: (added, self.ttls[key]) for key, added in self.sending.items()}
+
+    def sent(self, counts: list[int] | None) -> None:
+        """Keep what Redis answered for the counts sent; forget those whose time is over."""
+        now = time.monotonic()
+        if now - self.pruned_at > self.PRUNE_SECONDS:
+            self.known = {key: kept for key, kept in self.known.items() if kept[1] > now}
+            self.pruned_at = now
+        if counts is not None:
+            for (key, _), count in zip(self.sending.items(), counts, strict=True):
+                self.known[key] = (count, now + self.ttls[key])
+        for key in self.sending:
+            if key not in self.pending:
+                del self.ttls[key]
+        self.sending = {}
+        self.sent_at = now
 
 
 def init_app(app: Flask, redis_url: str | None) -> None:

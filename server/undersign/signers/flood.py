@@ -39,6 +39,11 @@ CHALLENGE_SECONDS = 300
 # average and 15 s at worst (docs/production.md has the measured hash rates).
 MOST_FACTOR = 12
 MAX_PAYLOAD = 2000  # characters: a genuine solution is about 400
+# How late a worker may learn of the sign posts the others let through. Its own it counts
+# at once, everyone's it sends and reads once this often at most: one Redis round trip for
+# all the posts of this long, not one a post (about a tenth of a signature's CPU at a viral
+# moment, bench/README.md). A flood split across workers gains no more than this much time.
+SHARED_WITHIN = 0.05  # seconds
 
 
 class ChallengeRequired(Exception):
@@ -168,7 +173,7 @@ def held_until(
 
 def count_waited(cache: Cache, settings: Settings, slug: str, ip: str | None, now: float) -> None:
     """Count a post that waited out its time-lock as let through, as a solved one is."""
-    _traffic(settings, slug, ip, now, cache.count)
+    _traffic(settings, slug, ip, now, lambda keys, ttl: cache.count_near(keys, ttl, SHARED_WITHIN))
 
 
 def admit(
@@ -177,18 +182,19 @@ def admit(
     """Count a sign post, and let it through if signing is calm or it carries a fresh solution.
 
     Raise ChallengeRequired otherwise, and take the post off the count. Counting first
-    makes the calm path one cache round trip. A solution is spent here, once: the cache
-    remembers its signature until the challenge expires, so it cannot be sent again.
+    makes the calm path at most one cache round trip (SHARED_WITHIN). A solution is spent
+    here, once: the cache remembers its signature until the challenge expires, so it
+    cannot be sent again.
     """
 
     def before_this_post(keys: tuple[str, str], ttl: int) -> list[int]:
-        return [count - 1 for count in cache.count(keys, ttl)]
+        return [count - 1 for count in cache.count_near(keys, ttl, SHARED_WITHIN)]
 
     traffic = _traffic(settings, slug, ip, now, before_this_post)
     if traffic.calm:
         return
     if not _spent_now(cache, settings, slug, solution, now):
-        cache.count(traffic.counters, traffic.window * 2, by=-1)
+        cache.count_near(traffic.counters, traffic.window * 2, SHARED_WITHIN, by=-1)
         raise ChallengeRequired(challenge(settings, slug, traffic, now), wait(settings, traffic))
 
 
