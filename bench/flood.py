@@ -5,7 +5,7 @@
 
 In process (Flask's test client, no HTTP), on PostgreSQL and Redis as `make bench` uses them:
 each post a new person on an address of its own, so the defence stays calm and asks nothing;
-what is left is its counting (one Redis round trip: two counts in a MULTI). The
+what is left is its counting (two counts, sent to Redis together at most every 0.05 s). The
 variants take turns within each round, so that a neighbour's load falls on both alike. Prints
 the median time a post takes each way, and the median time of the check itself inside the
 posts that made it (on a loaded machine the two medians differ by more than the check takes:

@@ -272,9 +272,9 @@ class RedisCache:
         with tally.lock:
             tally.add(keys, ttl, by)
             if tally.sending or time.monotonic() - tally.sent_at < seconds:
-                return [tally.seen(key) for key in keys]
-            tally.sending, tally.pending = tally.pending, {}
-            additions = tally.additions()
+                return tally.seen(keys)
+            additions = tally.sending = tally.pending
+            tally.pending = {}
         counts = None
         try:
             counts = self._added(additions)
@@ -306,7 +306,7 @@ class RedisCache:
 
 class _Tally:
     """A process's part of RedisCache.count_near: the counts it last learnt from Redis, and
-    what it has added since (`pending`) or is sending now (`sending`)."""
+    what it has added since (`pending`) or is sending now (`sending`), each with its ttl."""
 
     # Counts whose time is over are forgotten this often, not at every send: at a viral
     # moment a process knows the counts of thousands of networks and sends twenty times a
@@ -316,24 +316,23 @@ class _Tally:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.known: dict[str, tuple[int, float]] = {}  # key: its count in Redis, until when
-        self.pending: dict[str, int] = {}
-        self.sending: dict[str, int] = {}
-        self.ttls: dict[str, int] = {}
+        self.pending: dict[str, tuple[int, int]] = {}  # key: added since, its ttl
+        self.sending: dict[str, tuple[int, int]] = {}
         self.sent_at = -math.inf  # time.monotonic()
         self.pruned_at = time.monotonic()
 
     def add(self, keys: Sequence[str], ttl: int, by: int) -> None:
         for key in keys:
-            self.pending[key] = self.pending.get(key, 0) + by
-            self.ttls[key] = ttl
+            self.pending[key] = (self.pending.get(key, (0, ttl))[0] + by, ttl)
 
-    def seen(self, key: str) -> int:
-        known = self.known.get(key)
-        base = known[0] if known is not None and known[1] > time.monotonic() else 0
-        return base + self.sending.get(key, 0) + self.pending.get(key, 0)
-
-    def additions(self) -> dict[str, tuple[int, int]]:
-        return {key: (added, self.ttls[key]) for key, added in self.sending.items()}
+    def seen(self, keys: Sequence[str]) -> list[int]:
+        now = time.monotonic()
+        counts = []
+        for key in keys:
+            known = self.known.get(key)
+            base = known[0] if known is not None and known[1] > now else 0
+            counts.append(base + self.sending.get(key, (0, 0))[0] + self.pending[key][0])
+        return counts
 
     def sent(self, counts: list[int] | None) -> None:
         """Keep what Redis answered for the counts sent; forget those whose time is over."""
@@ -342,11 +341,8 @@ class _Tally:
             self.known = {key: kept for key, kept in self.known.items() if kept[1] > now}
             self.pruned_at = now
         if counts is not None:
-            for (key, _), count in zip(self.sending.items(), counts, strict=True):
-                self.known[key] = (count, now + self.ttls[key])
-        for key in self.sending:
-            if key not in self.pending:
-                del self.ttls[key]
+            for (key, (_, ttl)), count in zip(self.sending.items(), counts, strict=True):
+                self.known[key] = (count, now + ttl)
         self.sending = {}
         self.sent_at = now
 

@@ -41,8 +41,8 @@ MOST_FACTOR = 12
 MAX_PAYLOAD = 2000  # characters: a genuine solution is about 400
 # How late a worker may learn of the sign posts the others let through. Its own it counts
 # at once, everyone's it sends and reads once this often at most: one Redis round trip for
-# all the posts of this long, not one a post (about a tenth of a signature's CPU at a viral
-# moment, bench/README.md). A flood split across workers gains no more than this much time.
+# all the posts of this long, not one a post (bench/README.md, "Results (issue 21, fourth
+# round)"). A flood split across workers gains no more than this much time.
 SHARED_WITHIN = 0.05  # seconds
 
 
