@@ -20,7 +20,6 @@ import os
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 import openloop
 import run as bench
@@ -90,17 +89,7 @@ def main() -> None:
 
 def _children(pid: int) -> set[int]:
     """The gunicorn master's worker processes."""
-    found: set[int] = set()
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            fields: dict[str, Any] = dict(
-                line.split(":\t", 1) for line in status.read_text().splitlines() if ":\t" in line
-            )
-        except OSError:
-            continue
-        if int(fields.get("PPid", "0").strip()) == pid:
-            found.add(int(status.parent.name))
-    return found
+    return {child for child, (_, parent, _) in bench._cpu_ticks().items() if parent == pid}
 
 
 if __name__ == "__main__":
