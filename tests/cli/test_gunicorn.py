@@ -1,7 +1,7 @@
 """The web worker (cli/gunicorn.py `SheddingWorker`), built in this process as gunicorn builds it.
 
 What it changes is time: a full garbage collection no longer walks the app, which held every
-request in the worker for 100–300 ms once a minute or so. The time is `make bench`'s
+request in the worker for 100–475 ms, every few seconds in a burst. The time is `make bench`'s
 (bench/README.md); here, that the app a worker builds is out of the collector's walk.
 """
 

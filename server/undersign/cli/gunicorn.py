@@ -130,11 +130,12 @@ class SheddingWorker(ThreadWorker):  # type: ignore[misc]
         """Build the app, then set what it is made of aside from the garbage collector.
 
         The app, its modules and their data are some 160,000 objects that live as long as
-        the worker. A full collection walked them all, about 100 ms at rest and up to 300 ms
-        under load, once a minute or so, holding every thread of the worker meanwhile: every
-        request in it waited, and at 300 signatures a second its p99 rose from a few ms to
-        hundreds (bench/README.md). Frozen, they are never walked again; a full collection
-        walks only what requests have made since.
+        the worker. A full collection walked them all, about 100 ms at rest and up to 475 ms
+        under load, once a minute or so and every few seconds in a burst, holding every
+        thread of the worker meanwhile: every request in it waited, and at 300 signatures a
+        second its p99 rose from a few ms to hundreds (bench/README.md, bench/pauses.py).
+        Frozen, they are never walked again; a full collection walks only what requests have
+        made since.
         """
         super().load_wsgi()
         gc.collect()
